@@ -1,0 +1,74 @@
+namespace Orac.Cli;
+
+/// <summary>
+/// What a verb may touch: standard streams (binary for data, text for messages) and the working
+/// directory. Tests pass memory streams; <see cref="Program"/> passes the console.
+/// </summary>
+public sealed class CliContext
+{
+    /// <summary>Standard input, binary.</summary>
+    public required Stream StdIn { get; init; }
+
+    /// <summary>Standard output, binary (folded text and SVG are written as bytes).</summary>
+    public required Stream StdOut { get; init; }
+
+    /// <summary>Standard error for warnings, progress and the one-line error message.</summary>
+    public required TextWriter Error { get; init; }
+
+    /// <summary>Opens the output named by <c>-o</c>, or standard output when <paramref name="path"/> is null or "-".</summary>
+    public Stream OpenOutput(string? path)
+    {
+        if (path is null || path == "-")
+        {
+            return new NonClosingStream(StdOut);
+        }
+
+        try
+        {
+            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Orac.Model.OracException($"{path}: cannot write: {e.Message}");
+        }
+    }
+
+    private sealed class NonClosingStream(Stream inner) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush() => inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+        public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Flush();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

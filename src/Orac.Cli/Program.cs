@@ -1,0 +1,93 @@
+using System.Runtime.InteropServices;
+using Orac.Model;
+
+namespace Orac.Cli;
+
+/// <summary>The <c>orac</c> command: dispatches to one static class per verb.</summary>
+public static class Program
+{
+    /// <summary>Entry point.</summary>
+    public static int Main(string[] args)
+    {
+        using var stdin = Console.OpenStandardInput();
+        using var stdout = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
+        var error = new StreamWriter(Console.OpenStandardError()) { AutoFlush = true };
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
+        {
+            // Ctrl-C: stop at once with the conventional status; partial output is not flushed as if complete.
+            error.WriteLine("orac: interrupted");
+            Environment.Exit(130);
+        });
+        var ctx = new CliContext { StdIn = stdin, StdOut = stdout, Error = error };
+        int code = Run(args, ctx);
+        try
+        {
+            stdout.Flush();
+        }
+        catch (IOException)
+        {
+            // stdout closed early (e.g. piped into head): not an error worth a stack trace.
+        }
+
+        return code;
+    }
+
+    /// <summary>Runs one command line against <paramref name="ctx"/> and returns the exit code.</summary>
+    public static int Run(IReadOnlyList<string> args, CliContext ctx)
+    {
+        if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Help.Write(ctx.Error);
+            return args.Count == 0 ? OracException.Usage : 0;
+        }
+
+        string verb = args[0];
+        var rest = args.Skip(1).ToArray();
+        try
+        {
+            return verb switch
+            {
+                "collapse" => CollapseCommand.Run(rest, ctx),
+                "flamegraph" => FlamegraphCommand.Run(rest, ctx),
+                "diff" => DiffCommand.Run(rest, ctx),
+                "top" => TopCommand.Run(rest, ctx),
+                "version" or "--version" => Version(ctx),
+                _ => throw new OracException($"unknown verb '{verb}' (try 'orac --help')", OracException.Usage),
+            };
+        }
+        catch (OracException e)
+        {
+            ctx.Error.WriteLine($"orac: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (IOException e) when (e.HResult == 32 || e.Message.Contains("Broken pipe", StringComparison.Ordinal))
+        {
+            return OracException.Failure;
+        }
+    }
+
+    private static int Version(CliContext ctx)
+    {
+        string v = typeof(Program).Assembly.GetName().Version?.ToString() ?? "0";
+        ctx.Error.WriteLine($"orac {v}");
+        return 0;
+    }
+}
+
+/// <summary>The top-level help text.</summary>
+internal static class Help
+{
+    public static void Write(TextWriter w)
+    {
+        w.WriteLine("orac - performance engineering for fleets of machines");
+        w.WriteLine();
+        w.WriteLine("usage: orac <verb> [options] [FILE...]   (FILE may be '-' for stdin; gzip is detected)");
+        w.WriteLine();
+        w.WriteLine("  collapse perf   perf script text -> folded stacks (stackcollapse-perf.pl compatible)");
+        w.WriteLine("  flamegraph      folded stacks or perf script -> interactive SVG (flamegraph.pl compatible)");
+        w.WriteLine("  diff            two folded files -> three-column differential folded (difffolded.pl compatible)");
+        w.WriteLine("  top             top functions by self and total, with units");
+        w.WriteLine();
+        w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error");
+    }
+}

@@ -1,0 +1,148 @@
+using System.IO.Compression;
+using Orac.Model;
+
+namespace Orac.Formats;
+
+/// <summary>
+/// Opens inputs named on a command line: a path, or <c>-</c> for standard input. Gzip is detected by
+/// its magic bytes (1f 8b) and decompressed on the fly; zstd is recognised and refused with a hint.
+/// </summary>
+public static class InputFiles
+{
+    /// <summary>Display name used for standard input in messages.</summary>
+    public const string StdinName = "<stdin>";
+
+    /// <summary>Opens <paramref name="path"/> ("-" is <paramref name="stdin"/>), unwrapping gzip. Throws <see cref="OracException"/> for a missing or unreadable file.</summary>
+    public static Stream Open(string path, Stream stdin)
+    {
+        Stream raw;
+        if (path == "-")
+        {
+            raw = stdin;
+        }
+        else
+        {
+            try
+            {
+                raw = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            }
+            catch (FileNotFoundException)
+            {
+                throw new OracException($"{path}: no such file");
+            }
+            catch (DirectoryNotFoundException)
+            {
+                throw new OracException($"{path}: no such file or directory");
+            }
+            catch (UnauthorizedAccessException)
+            {
+                throw new OracException($"{path}: permission denied (or it is a directory)");
+            }
+            catch (IOException e)
+            {
+                throw new OracException($"{path}: cannot open: {e.Message}");
+            }
+        }
+
+        return Unwrap(raw, DisplayName(path));
+    }
+
+    /// <summary>The name to show in messages for <paramref name="path"/>.</summary>
+    public static string DisplayName(string path) => path == "-" ? StdinName : path;
+
+    /// <summary>Peeks at the first bytes of <paramref name="raw"/> and returns a stream that decompresses gzip when present.</summary>
+    public static Stream Unwrap(Stream raw, string name)
+    {
+        var peek = new PeekStream(raw);
+        ReadOnlySpan<byte> head = peek.Peek(4);
+        if (head.Length >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+        {
+            return new GZipStream(peek, CompressionMode.Decompress, leaveOpen: false);
+        }
+
+        if (head.Length >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd)
+        {
+            throw new OracException($"{name}: input is zstd-compressed; decompress it first (zstd -d --long=27)");
+        }
+
+        return peek;
+    }
+
+    /// <summary>A read-only stream that can look at its first bytes without consuming them.</summary>
+    private sealed class PeekStream(Stream inner) : Stream
+    {
+        private readonly byte[] _head = new byte[4];
+        private int _headLen;
+        private int _headPos;
+        private bool _peeked;
+
+        public ReadOnlySpan<byte> Peek(int n)
+        {
+            if (!_peeked)
+            {
+                _peeked = true;
+                while (_headLen < n)
+                {
+                    int r = inner.Read(_head, _headLen, n - _headLen);
+                    if (r == 0)
+                    {
+                        break;
+                    }
+
+                    _headLen += r;
+                }
+            }
+
+            return _head.AsSpan(0, _headLen);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_headPos < _headLen)
+            {
+                int n = Math.Min(buffer.Length, _headLen - _headPos);
+                _head.AsSpan(_headPos, n).CopyTo(buffer);
+                _headPos += n;
+                return n;
+            }
+
+            return inner.Read(buffer);
+        }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

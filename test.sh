@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs Orac's whole test suite. Installs what the tests need when it is missing (this machine is
+# Debian; CI runs this as root on a clean clone), then runs `dotnet test`.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+need_apt=()
+command -v perl >/dev/null 2>&1 || need_apt+=(perl)
+command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
+command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
+if ((${#need_apt[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "test.sh: installing ${need_apt[*]}" >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${need_apt[*]} (run as root to install them)" >&2
+  fi
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is required" >&2
+  exit 1
+fi
+
+if [[ -d ../shared/corpus ]]; then
+  echo "test.sh: corpus found at ../shared/corpus: compatibility suite will run" >&2
+else
+  echo "test.sh: ../shared/corpus not found: compatibility suite will be SKIPPED" >&2
+fi
+
+# Build the CLI once in Release: end-to-end tests run the real binary.
+dotnet build src/Orac.Cli/Orac.Cli.csproj -c Release -nologo -v q -clp:ErrorsOnly
+dotnet test Orac.slnx -c Release -nologo -v q --logger "console;verbosity=normal" "$@" 2>&1 | tee .test-output.log
+status=${PIPESTATUS[0]}
+# One plain closing line for CI: "N passed, N failed, N skipped".
+awk '
+  /^[[:space:]]*Passed![[:space:]]|^[[:space:]]*Failed![[:space:]]/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") f += $(i+1) + 0;
+      if ($i == "Passed:") p += $(i+1) + 0;
+      if ($i == "Skipped:") s += $(i+1) + 0;
+    }
+  }
+  END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' .test-output.log
+rm -f .test-output.log
+exit "$status"
