@@ -1,0 +1,72 @@
+using Orac.Formats.Folded;
+using Orac.Formats.Perf;
+
+namespace Orac.Fuzz;
+
+/// <summary>
+/// Fuzz targets for every Orac parser, runnable three ways:
+/// <c>Orac.Fuzz TARGET [--seconds N] [--seeds DIR]</c> runs the built-in mutation fuzzer;
+/// <c>Orac.Fuzz TARGET --libfuzzer</c> hands the target to libFuzzer through SharpFuzz (instrument
+/// Orac.Formats.dll with the sharpfuzz tool first); <c>Orac.Fuzz TARGET --afl</c> does the same for AFL++.
+/// The test suite runs each target for a few seconds with the mutation fuzzer.
+/// </summary>
+public static class Program
+{
+    /// <summary>The targets, by name: each takes raw bytes and may only throw OracException.</summary>
+    public static IReadOnlyDictionary<string, Action<byte[]>> Targets { get; } = new Dictionary<string, Action<byte[]>>(StringComparer.Ordinal)
+    {
+        ["perf"] = data => PerfScriptFuzz.Run(data),
+        ["folded"] = data => FoldedFuzz.Run(data),
+        ["diff"] = data => DiffFuzz.Run(data),
+    };
+
+    /// <summary>Entry point.</summary>
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || !Targets.TryGetValue(args[0], out Action<byte[]>? target))
+        {
+            Console.Error.WriteLine($"usage: Orac.Fuzz <{string.Join('|', Targets.Keys)}> [--seconds N] [--seeds DIR] [--libfuzzer|--afl]");
+            return 2;
+        }
+
+        if (args.Contains("--libfuzzer"))
+        {
+            SharpFuzz.Fuzzer.LibFuzzer.Run(span => target(span.ToArray()));
+            return 0;
+        }
+
+        if (args.Contains("--afl"))
+        {
+            SharpFuzz.Fuzzer.OutOfProcess.Run(stream =>
+            {
+                using var ms = new MemoryStream();
+                stream.CopyTo(ms);
+                target(ms.ToArray());
+            });
+            return 0;
+        }
+
+        int seconds = 60;
+        string? seeds = null;
+        for (int i = 1; i < args.Length - 1; i++)
+        {
+            if (args[i] == "--seconds")
+            {
+                seconds = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else if (args[i] == "--seeds")
+            {
+                seeds = args[i + 1];
+            }
+        }
+
+        var report = MutationFuzzer.Run(args[0], target, seeds is null ? [] : MutationFuzzer.LoadSeeds(seeds), TimeSpan.FromSeconds(seconds), randomSeed: Environment.TickCount);
+        Console.Error.WriteLine($"{report.Target}: {report.Executions} executions in {report.Elapsed.TotalSeconds:0.0} s, {report.Findings.Count} findings");
+        foreach (FuzzFinding f in report.Findings)
+        {
+            Console.Error.WriteLine($"  {f.What}\n    input: {f.AsCSharpLiteral()}");
+        }
+
+        return report.Findings.Count == 0 ? 0 : 1;
+    }
+}
