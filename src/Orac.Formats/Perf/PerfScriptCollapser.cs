@@ -1,0 +1,89 @@
+using Orac.Model;
+
+namespace Orac.Formats.Perf;
+
+/// <summary>
+/// Reads <c>perf script</c> text into a <see cref="Profile"/> whose folded form
+/// (<see cref="Folded.FoldedWriter"/>) is byte for byte what FlameGraph's stackcollapse-perf.pl
+/// prints for the same input and options, quirks included (see docs/collapse-perf.md).
+/// The comm (or comm-PID, comm-PID/TID) is the root frame; each sample weighs its period when
+/// the event line carries one, else 1. Input is streamed in blocks and parsed on
+/// <see cref="PerfCollapseOptions.Threads"/> threads; memory does not grow with input size, only
+/// with the number of distinct frames and stacks.
+/// </summary>
+public static class PerfScriptCollapser
+{
+    /// <summary>
+    /// Reads one stream of perf script text (plain text: unwrap gzip first with
+    /// <see cref="InputFiles.Open"/> or <see cref="InputFiles.Unwrap"/>). <paramref name="name"/>
+    /// names the input in warnings and errors. Bad lines are counted in <paramref name="warnings"/>;
+    /// unreadable input throws <see cref="OracException"/>.
+    /// </summary>
+    public static Profile Read(Stream input, string name, PerfCollapseOptions options, ParseWarnings warnings)
+        => Read([input], [name], options, warnings);
+
+    /// <summary>
+    /// Reads several streams as one stream of samples, as perl reads the files named on its
+    /// command line: a sample left open at the end of one file continues in the next.
+    /// </summary>
+    public static Profile Read(IReadOnlyList<Stream> inputs, IReadOnlyList<string> names, PerfCollapseOptions options, ParseWarnings warnings)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(warnings);
+        using var pipeline = new PerfPipeline(options, names, warnings);
+        return pipeline.Run(inputs);
+    }
+
+    /// <summary>
+    /// True when <paramref name="head"/> (the first bytes of an input) looks like perf script
+    /// output: after any '#' header, an event line (<c>comm [pid/]tid … [period] event:</c>)
+    /// followed by a frame line or a blank line.
+    /// </summary>
+    public static bool LooksLikePerfScript(ReadOnlySpan<byte> head)
+    {
+        bool sawEventLine = false;
+        while (!head.IsEmpty)
+        {
+            int nl = head.IndexOf((byte)'\n');
+            if (nl < 0 && sawEventLine)
+            {
+                // A cut-off frame line still shows its shape.
+                return head.Length > 0 && PerfSyntax.IsSpace(head[0]) && head.TrimStart(" \t"u8).Length > 0;
+            }
+
+            ReadOnlySpan<byte> line = nl < 0 ? head : head[..nl];
+            head = nl < 0 ? default : head[(nl + 1)..];
+            if (line.Length > 0 && line[^1] == (byte)'\r')
+            {
+                line = line[..^1];
+            }
+
+            if (!sawEventLine)
+            {
+                if (line.IsEmpty || line[0] == (byte)'#')
+                {
+                    continue;
+                }
+
+                if (!PerfSyntax.MatchEventLine(line, out _, out _, out _, out _, out _))
+                {
+                    return false;
+                }
+
+                if (PerfSyntax.MatchEvent(line, out _, out _, out _, out _))
+                {
+                    return true;
+                }
+
+                sawEventLine = true;
+                continue;
+            }
+
+            return line.IsEmpty || (PerfSyntax.IsSpace(line[0]) && PerfSyntax.MatchFrameLine(line, out _, out _, out _, out _, out _));
+        }
+
+        return false;
+    }
+}
