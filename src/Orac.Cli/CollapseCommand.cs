@@ -95,13 +95,17 @@ public static class CollapseCommand
             }
 
             var warnings = new ParseWarnings();
-            Profile profile = PerfScriptCollapser.Read(streams, names, options, warnings);
             using (Stream output = ctx.OpenOutput(parser.Get("--output")))
             {
-                FoldedWriter.Write(profile, output);
+                PerfScriptCollapser.Collapse(streams, names, options, warnings, output);
             }
 
             warnings.WriteTo(ctx.Error);
+            if (Environment.GetEnvironmentVariable("ORAC_DEBUG_MEM") is not null)
+            {
+                ctx.Error.WriteLine($"alloc={GC.GetTotalAllocatedBytes(true) >> 20}MB gen0={GC.CollectionCount(0)} gen2={GC.CollectionCount(2)} ws={Environment.WorkingSet >> 20}MB heap={GC.GetGCMemoryInfo().HeapSizeBytes >> 20}MB");
+            }
+
             return 0;
         }
         finally

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Orac.Model;
 
 namespace Orac.Formats.Perf;
@@ -53,8 +54,11 @@ internal sealed class PerfChunkParser
         }
     }
 
-    /// <summary>Interned frames, stacks and aggregated samples of every chunk this parser has seen.</summary>
+    /// <summary>Interned frame names of every chunk this parser has seen (its stacks and samples stay empty).</summary>
     public ProfileBuilder Builder { get; } = new();
+
+    /// <summary>Distinct stacks (frame ids of <see cref="Builder"/>) and their summed weights.</summary>
+    public StackAggregator Stacks { get; } = new();
 
     /// <summary>Counted problems.</summary>
     public PerfTally Tally { get; } = new();
@@ -128,6 +132,7 @@ internal sealed class PerfChunkParser
     }
 
     /// <summary>perl's blank-line branch: remember the open sample, if any.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EndSample()
     {
         if (!_inSample)
@@ -135,15 +140,14 @@ internal sealed class PerfChunkParser
             return;
         }
 
-        ProfileBuilder b = Builder;
-        StackId s = b.Push(StackId.Root, _pnameFrame);
-        FrameId[] stack = _stack;
-        for (int i = _depth - 1; i >= 0; i--)
+        // The key is the stack leaf first with the comm frame last (the root).
+        if (_depth == _stack.Length)
         {
-            s = b.Push(s, stack[i]);
+            Array.Resize(ref _stack, _stack.Length + 1);
         }
 
-        b.Add(s, _period);
+        _stack[_depth] = _pnameFrame;
+        Stacks.Add(MemoryMarshal.Cast<FrameId, int>(_stack.AsSpan(0, _depth + 1)), _period);
         _depth = 0;
         _inSample = false;
         _depthWarned = false;

@@ -71,7 +71,7 @@ internal sealed class PerfPipeline : IDisposable
         _free = null;
     }
 
-    public Profile Run(IReadOnlyList<Stream> inputs)
+    public PerfStacks Run(IReadOnlyList<Stream> inputs)
     {
         StartWorkers();
         bool stopped = false;
@@ -552,45 +552,56 @@ internal sealed class PerfPipeline : IDisposable
         };
     }
 
-    private Profile Merge()
+    private PerfStacks Merge()
     {
         string type = _filter is null ? "samples" : System.Text.Encoding.UTF8.GetString(_filter);
         bool clock = type.StartsWith("cpu-clock", StringComparison.Ordinal) || type.StartsWith("task-clock", StringComparison.Ordinal);
-        var result = new ProfileBuilder(new SampleType(type, clock ? "nanoseconds" : "count"));
-        foreach (PerfChunkParser parser in Parsers())
+        var sampleType = new SampleType(type, clock ? "nanoseconds" : "count");
+
+        // The parser with the most stacks is the base; the others are re-keyed into it.
+        PerfChunkParser target = _seq;
+        foreach (PerfChunkParser p in _workers)
         {
-            PerfMerge.Into(result, parser.Builder.Build());
+            if (p.Stacks.Count > target.Stacks.Count)
+            {
+                target = p;
+            }
         }
 
-        return result.Build();
-    }
-}
-
-/// <summary>Adds one profile's samples to a builder, re-interning its frames and stacks.</summary>
-internal static class PerfMerge
-{
-    public static void Into(ProfileBuilder target, Profile source)
-    {
-        var frames = new FrameId[source.Frames.Count];
-        for (int f = 0; f < frames.Length; f++)
+        var key = new int[256];
+        foreach (PerfChunkParser p in Parsers())
         {
-            frames[f] = target.Frame(target.Intern(source.Strings.GetBytes(source.Frames.Name((FrameId)f))));
+            if (p == target || p.Stacks.Count == 0)
+            {
+                continue;
+            }
+
+            FrameTable frames = p.Builder.Frames;
+            var map = new int[frames.Count];
+            for (int f = 0; f < map.Length; f++)
+            {
+                ReadOnlySpan<byte> name = p.Builder.Strings.GetBytes(frames.Name((FrameId)f));
+                map[f] = (int)target.Builder.Frame(target.Builder.Intern(name));
+            }
+
+            StackAggregator stacks = p.Stacks;
+            for (int i = 0; i < stacks.Count; i++)
+            {
+                ReadOnlySpan<int> k = stacks.Key(i);
+                if (key.Length < k.Length)
+                {
+                    key = new int[Math.Max(k.Length, key.Length * 2)];
+                }
+
+                for (int j = 0; j < k.Length; j++)
+                {
+                    key[j] = map[k[j]];
+                }
+
+                target.Stacks.Add(key.AsSpan(0, k.Length), stacks.Value(i));
+            }
         }
 
-        // Callers have smaller ids than callees, so one pass in id order maps every stack.
-        var stacks = new StackId[source.Stacks.Count];
-        for (int s = 0; s < stacks.Length; s++)
-        {
-            StackId caller = source.Stacks.Caller((StackId)s);
-            stacks[s] = target.Push(caller == StackId.Root ? StackId.Root : stacks[(int)caller], frames[(int)source.Stacks.Frame((StackId)s)]);
-        }
-
-        ReadOnlySpan<StackId> rows = source.SampleStacks;
-        int width = source.SampleTypes.Count;
-        ReadOnlySpan<long> values = source.Values;
-        for (int r = 0; r < rows.Length; r++)
-        {
-            target.Add(stacks[(int)rows[r]], values[r * width]);
-        }
+        return new PerfStacks(target.Builder, target.Stacks, sampleType);
     }
 }

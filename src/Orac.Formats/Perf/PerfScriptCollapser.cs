@@ -33,7 +33,29 @@ public static class PerfScriptCollapser
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(warnings);
         using var pipeline = new PerfPipeline(options, names, warnings);
-        return pipeline.Run(inputs);
+        return pipeline.Run(inputs).ToProfile();
+    }
+
+    /// <summary>
+    /// Reads like <see cref="Read(IReadOnlyList{Stream}, IReadOnlyList{string}, PerfCollapseOptions, ParseWarnings)"/>
+    /// and writes the folded stacks straight to <paramref name="output"/>, the bytes
+    /// stackcollapse-perf.pl prints, without building a <see cref="Profile"/> or holding the
+    /// output text in memory. This is what <c>orac collapse perf</c> runs.
+    /// </summary>
+    public static void Collapse(IReadOnlyList<Stream> inputs, IReadOnlyList<string> names, PerfCollapseOptions options, ParseWarnings warnings, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(warnings);
+        ArgumentNullException.ThrowIfNull(output);
+        PerfStacks stacks;
+        using (var pipeline = new PerfPipeline(options, names, warnings))
+        {
+            stacks = pipeline.Run(inputs);
+        }
+
+        stacks.WriteFolded(output);
     }
 
     /// <summary>
