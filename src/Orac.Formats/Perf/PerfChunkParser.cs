@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Orac.Model;
 
 namespace Orac.Formats.Perf;
@@ -24,6 +23,7 @@ internal sealed class PerfChunkParser
     private readonly FrameLineCache _plainCache = new();
     private readonly FrameLineCache _javaCache = new();
     private FrameId[] _parts = new FrameId[8];
+    private int[] _key = new int[257];
 
     // The sample being built. perl: $pname (defined or not), $m_period, @stack.
     private bool _inSample;
@@ -140,19 +140,28 @@ internal sealed class PerfChunkParser
             return;
         }
 
-        // The key is the stack leaf first with the comm frame last (the root).
-        if (_depth == _stack.Length)
+        // The key is the stack root first: the comm, then the frames in reverse line order.
+        int n = _depth + 1;
+        if (_key.Length < n)
         {
-            Array.Resize(ref _stack, _stack.Length + 1);
+            _key = new int[Math.Max(n, _key.Length * 2)];
         }
 
-        _stack[_depth] = _pnameFrame;
-        Stacks.Add(MemoryMarshal.Cast<FrameId, int>(_stack.AsSpan(0, _depth + 1)), _period);
+        int[] key = _key;
+        FrameId[] stack = _stack;
+        key[0] = (int)_pnameFrame;
+        for (int i = 1, j = _depth - 1; j >= 0; i++, j--)
+        {
+            key[i] = (int)stack[j];
+        }
+
+        Stacks.Add(key.AsSpan(0, n), _period);
         _depth = 0;
         _inSample = false;
         _depthWarned = false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool EventLine(ReadOnlySpan<byte> line)
     {
         if (!PerfSyntax.MatchEventLine(line, out int commEnd, out int pidStart, out int pidEnd, out int tidStart, out int tidEnd))
@@ -234,6 +243,7 @@ internal sealed class PerfChunkParser
     }
 
     /// <summary>perl: <c>$period = 1 if not $period</c>, then used as a number.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long ParsePeriod(ReadOnlySpan<byte> digits)
     {
         if (digits.IsEmpty || (digits.Length == 1 && digits[0] == (byte)'0'))
@@ -310,7 +320,7 @@ internal sealed class PerfChunkParser
         FrameLineMiss(line, q, key, hash, cache);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void FrameLineMiss(ReadOnlySpan<byte> line, int q, ReadOnlySpan<byte> key, int hash, FrameLineCache cache)
     {
         if (!PerfSyntax.MatchFrameLine(line, out int pcStart, out int pcEnd, out int funcStart, out int sep, out int modEnd))

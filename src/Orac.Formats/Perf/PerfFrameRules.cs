@@ -37,6 +37,7 @@ internal sealed class PerfFrameRules
     /// Applies the rules to one frame. Returns false when the result depends on the address
     /// (<c>--addrs</c> on an <c>[unknown]</c> frame), so it must not be cached by symbol.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Process(ReadOnlySpan<byte> rawFunc, ReadOnlySpan<byte> mod, ReadOnlySpan<byte> pc, bool java)
     {
         _len = 0;
@@ -78,6 +79,7 @@ internal sealed class PerfFrameRules
     }
 
     /// <summary>perl <c>s/\+0x[\da-f]+$//</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ReadOnlySpan<byte> StripOffset(ReadOnlySpan<byte> s)
     {
         int h = s.Length;
@@ -97,6 +99,7 @@ internal sealed class PerfFrameRules
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsLowerHex(byte b) => (uint)(b - '0') <= 9 || (uint)(b - 'a') <= 'f' - 'a';
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool AddPart(ReadOnlySpan<byte> func, ReadOnlySpan<byte> mod, ReadOnlySpan<byte> pc, bool java, bool first)
     {
         Reserve(func.Length + mod.Length + pc.Length + 16);
@@ -201,6 +204,7 @@ internal sealed class PerfFrameRules
     }
 
     /// <summary>perl <c>s/\((?!anonymous namespace\)).*//</c>: where to cut, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int FirstParenToCut(ReadOnlySpan<byte> s)
     {
         int from = 0;
@@ -223,6 +227,7 @@ internal sealed class PerfFrameRules
     }
 
     /// <summary>perl <c>m:/tmp/perf-\d+\.map:</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsPerfMap(ReadOnlySpan<byte> mod)
     {
         while (true)

@@ -1,4 +1,6 @@
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Orac.Model;
 
 namespace Orac.Formats.Perf;
@@ -54,6 +56,7 @@ internal sealed class PerfStacks
     /// <summary>Number of distinct stacks.</summary>
     public int Count => _stacks.Count;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ReadOnlySpan<byte> Name(int frame) => new(_nameBytes, _nameStart[frame], _nameLength[frame]);
 
     /// <summary>
@@ -78,12 +81,21 @@ internal sealed class PerfStacks
     }
 
     /// <summary>Compares the joined texts of two stacks without building them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int CompareKeys(int a, int b)
     {
         ReadOnlySpan<int> x = _stacks.Key(a);
         ReadOnlySpan<int> y = _stacks.Key(b);
-        int kx = x.Length - 1; // frames are stored leaf first: walk from the end
-        int ky = y.Length - 1;
+
+        // Equal frames have equal text: skip the shared root-first run at once.
+        int kx = MemoryMarshal.AsBytes(x).CommonPrefixLength(MemoryMarshal.AsBytes(y)) / sizeof(int);
+        if (kx == x.Length || kx == y.Length)
+        {
+            // One frame list is a prefix of the other: its text ends first (End sorts lowest).
+            return x.Length == y.Length ? 0 : x.Length < y.Length ? -1 : 1;
+        }
+
+        int ky = kx;
         int ox = 0;
         int oy = 0;
         while (true)
@@ -111,8 +123,8 @@ internal sealed class PerfStacks
 
             // At least one side has reached the end of its frame name: compare one byte, where
             // the end of a name reads as ';' before another frame and as End after the last.
-            int bx = ox < nx.Length ? nx[ox] : kx > 0 ? ';' : End;
-            int by = oy < ny.Length ? ny[oy] : ky > 0 ? ';' : End;
+            int bx = ox < nx.Length ? nx[ox] : kx < x.Length - 1 ? ';' : End;
+            int by = oy < ny.Length ? ny[oy] : ky < y.Length - 1 ? ';' : End;
             if (bx != by)
             {
                 return bx < by ? -1 : 1;
@@ -129,7 +141,7 @@ internal sealed class PerfStacks
             }
             else
             {
-                kx--;
+                kx++;
                 ox = 0;
             }
 
@@ -139,7 +151,7 @@ internal sealed class PerfStacks
             }
             else
             {
-                ky--;
+                ky++;
                 oy = 0;
             }
         }
@@ -149,6 +161,7 @@ internal sealed class PerfStacks
     /// Writes <c>stack count</c> lines in perl's order. Stacks whose text is equal (possible only
     /// when a comm contains ';') are summed into one line, as perl's hash does.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteFolded(Stream output)
     {
         int[] order = SortedOrder();
@@ -164,7 +177,7 @@ internal sealed class PerfStacks
             }
 
             ReadOnlySpan<int> key = _stacks.Key(s);
-            for (int k = key.Length - 1; k >= 0; k--)
+            for (int k = 0; k < key.Length; k++)
             {
                 ReadOnlySpan<byte> name = Name(key[k]);
                 if (used + name.Length + 1 > buf.Length)
@@ -180,7 +193,7 @@ internal sealed class PerfStacks
 
                 name.CopyTo(buf.AsSpan(used));
                 used += name.Length;
-                buf[used++] = k > 0 ? (byte)';' : (byte)' ';
+                buf[used++] = k < key.Length - 1 ? (byte)';' : (byte)' ';
             }
 
             if (used + 22 > buf.Length)
@@ -199,6 +212,7 @@ internal sealed class PerfStacks
     }
 
     /// <summary>Builds the profile: the comm is the root frame, values are the summed weights.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Profile ToProfile()
     {
         var builder = new ProfileBuilder(Type);
@@ -224,7 +238,7 @@ internal sealed class PerfStacks
             }
 
             int common = 0;
-            while (common < pathDepth && common < depth && pathFrames[common] == key[depth - 1 - common])
+            while (common < pathDepth && common < depth && pathFrames[common] == key[common])
             {
                 common++;
             }
@@ -232,7 +246,7 @@ internal sealed class PerfStacks
             StackId stack = common == 0 ? StackId.Root : path[common - 1];
             for (int d = common; d < depth; d++)
             {
-                int frame = key[depth - 1 - d];
+                int frame = key[d];
                 stack = builder.Push(stack, frames[frame]);
                 path[d] = stack;
                 pathFrames[d] = frame;

@@ -29,6 +29,7 @@ internal static class PerfSyntax
     /// <c>line[..commEnd]</c>, the first number <c>line[pidStart..pidEnd]</c> and the optional second
     /// number <c>line[tidStart..tidEnd]</c> (empty when the group did not take part).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool MatchEventLine(ReadOnlySpan<byte> line, out int commEnd, out int pidStart, out int pidEnd, out int tidStart, out int tidEnd)
     {
         commEnd = pidStart = pidEnd = tidStart = tidEnd = 0;
@@ -101,6 +102,7 @@ internal static class PerfSyntax
     /// The period is <c>line[periodStart..periodEnd]</c> (empty when absent), the event
     /// <c>line[eventStart..eventEnd]</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool MatchEvent(ReadOnlySpan<byte> line, out int periodStart, out int periodEnd, out int eventStart, out int eventEnd)
     {
         periodStart = periodEnd = eventStart = eventEnd = 0;
@@ -164,6 +166,7 @@ internal static class PerfSyntax
     /// <c>line[(sep+2)..modEnd]</c>: <c>sep</c> is the last " (" that a later ')' closes and
     /// <c>modEnd</c> the last ')' of the line.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool MatchFrameLine(ReadOnlySpan<byte> line, out int pcStart, out int pcEnd, out int funcStart, out int sep, out int modEnd)
     {
         pcStart = pcEnd = funcStart = sep = modEnd = 0;

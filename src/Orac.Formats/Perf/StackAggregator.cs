@@ -5,8 +5,8 @@ using Orac.Model;
 namespace Orac.Formats.Perf;
 
 /// <summary>
-/// Sums sample weights per whole stack: a hash table keyed by the stack's frame ids, leaf first,
-/// root (the comm frame) last. One lookup per sample replaces one prefix-table lookup per frame,
+/// Sums sample weights per whole stack: a hash table keyed by the stack's frame ids, root (the comm
+/// frame) first. One lookup per sample replaces one prefix-table lookup per frame,
 /// and the keys (4 bytes a frame, stored back to back) take far less memory than a prefix table.
 /// </summary>
 internal sealed class StackAggregator
@@ -24,14 +24,14 @@ internal sealed class StackAggregator
     /// <summary>Number of distinct stacks.</summary>
     public int Count => _count;
 
-    /// <summary>Frame ids of stack <paramref name="i"/>, leaf first, root last.</summary>
+    /// <summary>Frame ids of stack <paramref name="i"/>, root first.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<int> Key(int i) => new(_arena, _start[i], _length[i]);
 
     /// <summary>Summed weight of stack <paramref name="i"/>.</summary>
     public long Value(int i) => _value[i];
 
-    /// <summary>Adds <paramref name="value"/> to the stack <paramref name="key"/> (leaf first, root last).</summary>
+    /// <summary>Adds <paramref name="value"/> to the stack <paramref name="key"/> (root first).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<int> key, long value)
     {
@@ -48,7 +48,7 @@ internal sealed class StackAggregator
             if (_slotHash[i] == hash)
             {
                 e--;
-                if (_length[e] == key.Length && new ReadOnlySpan<int>(_arena, _start[e], key.Length).SequenceEqual(key))
+                if (_length[e] == key.Length && MemoryMarshal.AsBytes(new ReadOnlySpan<int>(_arena, _start[e], key.Length)).SequenceEqual(MemoryMarshal.AsBytes(key)))
                 {
                     _value[e] += value;
                     return;
