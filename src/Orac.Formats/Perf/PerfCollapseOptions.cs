@@ -34,8 +34,8 @@ public sealed record PerfCollapseOptions
     public int Threads { get; init; }
 
     /// <summary>
-    /// Bytes read per block (default 4 MiB). Lines longer than a quarter of it are skipped and
-    /// counted. Tests make it tiny to exercise block boundaries.
+    /// Bytes read per block (default 2 MiB); at most threads + 2 blocks are in memory. Lines longer
+    /// than half a block are skipped and counted. Tests make it tiny to exercise block boundaries.
     /// </summary>
-    public int BlockSize { get; init; } = 4 << 20;
+    public int BlockSize { get; init; } = 2 << 20;
 }

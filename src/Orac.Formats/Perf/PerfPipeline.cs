@@ -48,7 +48,7 @@ internal sealed class PerfPipeline : IDisposable
         _names = names;
         _warnings = warnings;
         _blockSize = Math.Max(16, options.BlockSize);
-        _maxLine = Math.Max(4, _blockSize / 4);
+        _maxLine = Math.Max(4, _blockSize / 2);
         int threads = options.Threads > 0 ? options.Threads : Math.Min(2, Environment.ProcessorCount);
         _workerCount = threads <= 1 ? 0 : Math.Min(threads, 64);
         _seq = new PerfChunkParser(options, _maxLine);
@@ -375,7 +375,7 @@ internal sealed class PerfPipeline : IDisposable
 
         _queue = new BlockingCollection<Work>(new ConcurrentQueue<Work>());
         _free = new BlockingCollection<byte[]>(new ConcurrentBag<byte[]>());
-        _maxBuffers = (2 * _workerCount) + 2;
+        _maxBuffers = _workerCount + 2;
         _workers = new PerfChunkParser[_workerCount];
         _threads = new Thread[_workerCount];
         for (int i = 0; i < _workerCount; i++)

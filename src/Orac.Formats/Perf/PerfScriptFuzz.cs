@@ -71,7 +71,7 @@ public static class PerfScriptFuzz
     // Tiny blocks also shrink the line cap, which legitimately changes the result.
     private static bool HasLongLines(byte[] bytes, int blockSize)
     {
-        int cap = Math.Max(4, Math.Max(16, blockSize) / 4);
+        int cap = Math.Max(4, Math.Max(16, blockSize) / 2);
         ReadOnlySpan<byte> rest = bytes;
         while (!rest.IsEmpty)
         {

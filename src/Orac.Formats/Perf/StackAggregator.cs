@@ -8,11 +8,16 @@ namespace Orac.Formats.Perf;
 /// Sums sample weights per whole stack: a hash table keyed by the stack's frame ids, root (the comm
 /// frame) first. One lookup per sample replaces one prefix-table lookup per frame,
 /// and the keys (4 bytes a frame, stored back to back) take far less memory than a prefix table.
+/// Keys live in fixed-size blocks that are never copied, so growing leaves no garbage behind.
 /// </summary>
 internal sealed class StackAggregator
 {
-    private int[] _arena = new int[1 << 14];
-    private int _arenaUsed;
+    private const int BlockInts = 1 << 16;
+    private int[][] _blocks = new int[16][];
+    private int _blockCount;
+    private int[] _current = [];
+    private int _currentUsed;
+    private int[] _block = new int[1024];
     private int[] _start = new int[1024];
     private int[] _length = new int[1024];
     private long[] _value = new long[1024];
@@ -26,7 +31,7 @@ internal sealed class StackAggregator
 
     /// <summary>Frame ids of stack <paramref name="i"/>, root first.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ReadOnlySpan<int> Key(int i) => new(_arena, _start[i], _length[i]);
+    public ReadOnlySpan<int> Key(int i) => new(_blocks[_block[i]], _start[i], _length[i]);
 
     /// <summary>Summed weight of stack <paramref name="i"/>.</summary>
     public long Value(int i) => _value[i];
@@ -48,7 +53,7 @@ internal sealed class StackAggregator
             if (_slotHash[i] == hash)
             {
                 e--;
-                if (_length[e] == key.Length && MemoryMarshal.AsBytes(new ReadOnlySpan<int>(_arena, _start[e], key.Length)).SequenceEqual(MemoryMarshal.AsBytes(key)))
+                if (_length[e] == key.Length && MemoryMarshal.AsBytes(new ReadOnlySpan<int>(_blocks[_block[e]], _start[e], key.Length)).SequenceEqual(MemoryMarshal.AsBytes(key)))
                 {
                     _value[e] += value;
                     return;
@@ -63,29 +68,25 @@ internal sealed class StackAggregator
 
     private void Insert(ReadOnlySpan<int> key, long value, int hash, int slot)
     {
-        if (_arenaUsed + key.Length > _arena.Length)
+        if (_currentUsed + key.Length > _current.Length)
         {
-            long size = Math.Max((long)_arena.Length * 2, (long)_arenaUsed + key.Length);
-            if (size > Array.MaxLength)
-            {
-                throw new OracException("perf collapse: more distinct stack frames than fit in memory (2^31)");
-            }
-
-            Array.Resize(ref _arena, (int)size);
+            NewBlock(key.Length);
         }
 
         if (_count == _start.Length)
         {
+            Array.Resize(ref _block, _count * 2);
             Array.Resize(ref _start, _count * 2);
             Array.Resize(ref _length, _count * 2);
             Array.Resize(ref _value, _count * 2);
         }
 
-        key.CopyTo(_arena.AsSpan(_arenaUsed));
-        _start[_count] = _arenaUsed;
+        key.CopyTo(_current.AsSpan(_currentUsed));
+        _block[_count] = _blockCount - 1;
+        _start[_count] = _currentUsed;
         _length[_count] = key.Length;
         _value[_count] = value;
-        _arenaUsed += key.Length;
+        _currentUsed += key.Length;
         _count++;
         _slotEntry[slot] = _count;
         _slotHash[slot] = hash;
@@ -93,6 +94,18 @@ internal sealed class StackAggregator
         {
             Grow();
         }
+    }
+
+    private void NewBlock(int atLeast)
+    {
+        if (_blockCount == _blocks.Length)
+        {
+            Array.Resize(ref _blocks, _blocks.Length * 2);
+        }
+
+        _current = new int[Math.Max(BlockInts, atLeast)];
+        _blocks[_blockCount++] = _current;
+        _currentUsed = 0;
     }
 
     private void Grow()
