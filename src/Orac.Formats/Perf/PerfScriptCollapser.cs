@@ -60,21 +60,15 @@ public static class PerfScriptCollapser
 
     /// <summary>
     /// True when <paramref name="head"/> (the first bytes of an input) looks like perf script
-    /// output: after any '#' header, an event line (<c>comm [pid/]tid … [period] event:</c>)
-    /// followed by a frame line or a blank line.
+    /// output: somewhere in it, outside '#' comments, an event line (<c>comm [pid/]tid …</c>)
+    /// followed by a frame line (<c>\taddress symbol (module)</c>) or a blank line.
     /// </summary>
     public static bool LooksLikePerfScript(ReadOnlySpan<byte> head)
     {
-        bool sawEventLine = false;
+        bool previousIsEvent = false;
         while (!head.IsEmpty)
         {
             int nl = head.IndexOf((byte)'\n');
-            if (nl < 0 && sawEventLine)
-            {
-                // A cut-off frame line still shows its shape.
-                return head.Length > 0 && PerfSyntax.IsSpace(head[0]) && head.TrimStart(" \t"u8).Length > 0;
-            }
-
             ReadOnlySpan<byte> line = nl < 0 ? head : head[..nl];
             head = nl < 0 ? default : head[(nl + 1)..];
             if (line.Length > 0 && line[^1] == (byte)'\r')
@@ -82,28 +76,13 @@ public static class PerfScriptCollapser
                 line = line[..^1];
             }
 
-            if (!sawEventLine)
+            if (previousIsEvent && (line.IsEmpty || (PerfSyntax.IsSpace(line[0]) && PerfSyntax.MatchFrameLine(line, out _, out _, out _, out _, out _))))
             {
-                if (line.IsEmpty || line[0] == (byte)'#')
-                {
-                    continue;
-                }
-
-                if (!PerfSyntax.MatchEventLine(line, out _, out _, out _, out _, out _))
-                {
-                    return false;
-                }
-
-                if (PerfSyntax.MatchEvent(line, out _, out _, out _, out _))
-                {
-                    return true;
-                }
-
-                sawEventLine = true;
-                continue;
+                return true;
             }
 
-            return line.IsEmpty || (PerfSyntax.IsSpace(line[0]) && PerfSyntax.MatchFrameLine(line, out _, out _, out _, out _, out _));
+            previousIsEvent = !line.IsEmpty && line[0] != (byte)'#' && !PerfSyntax.IsSpace(line[0])
+                && PerfSyntax.MatchEventLine(line, out _, out _, out _, out _, out _);
         }
 
         return false;
