@@ -101,11 +101,6 @@ public static class CollapseCommand
             }
 
             warnings.WriteTo(ctx.Error);
-            if (Environment.GetEnvironmentVariable("ORAC_DEBUG_MEM") is not null)
-            {
-                ctx.Error.WriteLine($"alloc={GC.GetTotalAllocatedBytes(true) >> 20}MB gen0={GC.CollectionCount(0)} gen2={GC.CollectionCount(2)} ws={Environment.WorkingSet >> 20}MB heap={GC.GetGCMemoryInfo().HeapSizeBytes >> 20}MB");
-            }
-
             return 0;
         }
         finally
