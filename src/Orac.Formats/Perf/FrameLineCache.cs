@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Orac.Model;
 
 namespace Orac.Formats.Perf;
@@ -53,7 +54,7 @@ internal sealed class FrameLineCache
             if (_slotHash[i] == hash)
             {
                 e--;
-                if (_keyLen[e] == key.Length && new ReadOnlySpan<byte>(_arena, _keyStart[e], key.Length).SequenceEqual(key))
+                if (_keyLen[e] == key.Length && PerfBytes.EqualBytes(ref _arena[_keyStart[e]], ref MemoryMarshal.GetReference(key), key.Length))
                 {
                     value = _value[e];
                     return true;

@@ -93,7 +93,7 @@ internal sealed class PerfChunkParser
         while (pos < chunk.Length)
         {
             ReadOnlySpan<byte> line = chunk[pos..];
-            int nl = line.IndexOf((byte)'\n');
+            int nl = PerfBytes.IndexOfNewline(line);
             if (nl >= 0)
             {
                 line = line[..nl];

@@ -53,7 +53,7 @@ internal sealed class StackAggregator
             if (_slotHash[i] == hash)
             {
                 e--;
-                if (_length[e] == key.Length && MemoryMarshal.AsBytes(new ReadOnlySpan<int>(_blocks[_block[e]], _start[e], key.Length)).SequenceEqual(MemoryMarshal.AsBytes(key)))
+                if (_length[e] == key.Length && PerfBytes.EqualBytes(ref Unsafe.As<int, byte>(ref _blocks[_block[e]][_start[e]]), ref MemoryMarshal.GetReference(MemoryMarshal.AsBytes(key)), key.Length * sizeof(int)))
                 {
                     _value[e] += value;
                     return;
