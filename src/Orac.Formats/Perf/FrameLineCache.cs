@@ -37,7 +37,7 @@ internal sealed class FrameLineCache
         _mask = 4095;
     }
 
-    /// <summary>Looks up <paramref name="key"/> (hashed with <see cref="StringTable.Hash"/>).</summary>
+    /// <summary>Looks up <paramref name="key"/> (hashed with <see cref="PerfBytes.Hash"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGet(ReadOnlySpan<byte> key, int hash, out int value)
     {

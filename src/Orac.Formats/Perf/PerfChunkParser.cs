@@ -310,7 +310,7 @@ internal sealed class PerfChunkParser
         // which the slow path checks before it caches anything.
         ReadOnlySpan<byte> key = line[q..];
         FrameLineCache cache = _java ? _javaCache : _plainCache;
-        int hash = StringTable.Hash(key);
+        int hash = PerfBytes.Hash(key);
         if (cache.TryGet(key, hash, out int value))
         {
             PushValue(cache, value);

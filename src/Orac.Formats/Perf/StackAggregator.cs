@@ -40,7 +40,7 @@ internal sealed class StackAggregator
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<int> key, long value)
     {
-        int hash = StringTable.Hash(MemoryMarshal.AsBytes(key));
+        int hash = PerfBytes.Hash(MemoryMarshal.AsBytes(key));
         int i = hash & _mask;
         while (true)
         {
