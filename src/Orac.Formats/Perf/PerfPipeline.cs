@@ -12,7 +12,8 @@ namespace Orac.Formats.Perf;
 /// The reading thread fills fixed blocks and cuts each after its last blank line: a sample never
 /// spans a blank line, so every such chunk starts with no open sample and any worker can parse it
 /// into its own tables. The rest of the block (at most <see cref="_maxLine"/> bytes) moves to the
-/// next block. When a block holds no blank line at all, its whole lines go to a parser owned by
+/// next block. The reading thread parses a chunk itself whenever the workers already have one
+/// waiting, so N threads means N-1 workers plus the reader. When a block holds no blank line at all, its whole lines go to a parser owned by
 /// the reading thread, which keeps the open sample until the next blank line; so does the text
 /// between the last blank line of a file and the first blank line of the next (perl reads all
 /// files as one stream). The first event type, which decides what the script keeps, is found by
@@ -50,7 +51,7 @@ internal sealed class PerfPipeline : IDisposable
         _blockSize = Math.Max(16, options.BlockSize);
         _maxLine = Math.Max(4, _blockSize / 2);
         int threads = options.Threads > 0 ? options.Threads : Math.Min(2, Environment.ProcessorCount);
-        _workerCount = threads <= 1 ? 0 : Math.Min(threads, 64);
+        _workerCount = threads <= 1 ? 0 : Math.Min(threads, 64) - 1; // the reading thread parses too
         _seq = new PerfChunkParser(options, _maxLine);
         _filter = _seq.Filter;
     }
@@ -236,8 +237,19 @@ internal sealed class PerfPipeline : IDisposable
 
                 if (split > 0)
                 {
-                    Dispatch(buf, start, split, file, endOfStream);
-                    dispatched = true;
+                    if (_queue!.Count > 0)
+                    {
+                        // The workers are busy: parse this chunk here, where its bytes are still in cache.
+                        // It starts after a blank line and no sample is open, so the reading thread's
+                        // parser is in the same clean state a worker's would be.
+                        ParseSequential(data.Slice(start, split), file);
+                    }
+                    else
+                    {
+                        Dispatch(buf, start, split, file, endOfStream);
+                        dispatched = true;
+                    }
+
                     start += split;
                 }
             }
