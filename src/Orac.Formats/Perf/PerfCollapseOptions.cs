@@ -30,11 +30,11 @@ public sealed record PerfCollapseOptions
     /// </summary>
     public string? EventFilter { get; init; }
 
-    /// <summary>Parser threads; 0 picks min(2, processor count). 1 parses on the calling thread.</summary>
+    /// <summary>Parser threads, the reading thread included; 0 picks min(2, processor count). 1 parses on the calling thread only.</summary>
     public int Threads { get; init; }
 
     /// <summary>
-    /// Bytes read per block (default 2 MiB); at most threads + 2 blocks are in memory. Lines longer
+    /// Bytes read per block (default 2 MiB); at most threads + 1 blocks are in memory. Lines longer
     /// than half a block are skipped and counted. Tests make it tiny to exercise block boundaries.
     /// </summary>
     public int BlockSize { get; init; } = 2 << 20;
