@@ -13,8 +13,9 @@ namespace Orac.Formats.Perf;
 /// spans a blank line, so every such chunk starts with no open sample and any worker can parse it
 /// into its own tables. The rest of the block (at most <see cref="_maxLine"/> bytes) moves to the
 /// next block. The reading thread parses a chunk itself whenever the workers already have one
-/// waiting, so N threads means N-1 workers plus the reader. When a block holds no blank line at all, its whole lines go to a parser owned by
-/// the reading thread, which keeps the open sample until the next blank line; so does the text
+/// waiting, so N threads means N-1 workers plus the reader. When a block holds no blank line at
+/// all, its whole lines go to the reading thread's parser, which keeps the open sample until the
+/// next blank line; so does the text
 /// between the last blank line of a file and the first blank line of the next (perl reads all
 /// files as one stream). The first event type, which decides what the script keeps, is found by
 /// a scan on the reading thread before the chunk holding it is handed out. Sums are commutative,
