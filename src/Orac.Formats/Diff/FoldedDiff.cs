@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Text;
 using Orac.Model;
 
@@ -37,15 +36,34 @@ public sealed class FoldedDiff
 
     private static readonly byte[] s_hexMark = "0x"u8.ToArray();
 
-    private byte[] _arena = new byte[1 << 16];
-    private long _arenaUsed;
-    private long[] _starts = new long[1024];
-    private int[] _lengths = new int[1024];
+    // Distinct stacks ("entries"): the node of their leaf frame, the hash of their text, and counts per side.
+    private int[] _entryNode = new int[1024];
+    private int[] _entryHash = new int[1024];
     private long[] _counts = new long[2048]; // [2*i] first file, [2*i+1] second file
     private int _count;
-    private int[] _slots = new int[2048];    // stack index + 1; 0 = empty
+
+    // Whole-line table: hash of the stack text -> entry + 1 (0 = empty). Hits are verified against the trie.
+    private int[] _slots = new int[2048];
     private int[] _hashes = new int[2048];
     private int _mask = 2047;
+
+    // Frame names, interned once: a byte arena plus an open-addressing table.
+    private byte[] _frameArena = new byte[1 << 16];
+    private int _frameUsed;
+    private int[] _frameStart = new int[1024];
+    private int[] _frameLength = new int[1024];
+    private int _frameCount;
+    private int[] _frameSlots = new int[2048];
+    private int[] _frameHashes = new int[2048];
+    private int _frameMask = 2047;
+
+    // Prefix trie of stacks: node = (frame, parent node; -1 for a root frame), with the entry ending there or -1.
+    private int[] _nodeFrame = new int[1024];
+    private int[] _nodeParent = new int[1024];
+    private int[] _nodeEntry = new int[1024];
+    private int _nodeCount;
+    private readonly EdgeMap _edges = new();
+
     private byte[] _scratch = new byte[4096];
     private readonly long[] _totals = new long[2];
 
@@ -248,8 +266,10 @@ public sealed class FoldedDiff
         return dst[..o];
     }
 
-    private ReadOnlySpan<byte> StackBytes(int i) => new(_arena, (int)_starts[i], _lengths[i]);
+    private ReadOnlySpan<byte> FrameBytes(int f) => new(_frameArena, _frameStart[f], _frameLength[f]);
 
+    // Stacks are stored as paths in a prefix trie (frame names once, 12 bytes per node plus the edge
+    // table), so memory follows the distinct call paths rather than the bytes of the distinct lines.
     private int Intern(ReadOnlySpan<byte> stack)
     {
         int hash = StringTable.Hash(stack);
@@ -262,7 +282,7 @@ public sealed class FoldedDiff
                 break;
             }
 
-            if (_hashes[slot] == hash && StackBytes(v - 1).SequenceEqual(stack))
+            if (_entryHash[v - 1] == hash && Matches(stack, _entryNode[v - 1]))
             {
                 return v - 1;
             }
@@ -270,7 +290,8 @@ public sealed class FoldedDiff
             slot = (slot + 1) & _mask;
         }
 
-        int id = Add(stack);
+        int node = InsertPath(stack);
+        int id = AddEntry(node, hash);
         _slots[slot] = id + 1;
         _hashes[slot] = hash;
         if (_count * 2 > _mask)
@@ -281,139 +302,462 @@ public sealed class FoldedDiff
         return id;
     }
 
-    private int Add(ReadOnlySpan<byte> stack)
+    // True when the stack text equals the path from the root to `node`, frames joined by ';'.
+    private bool Matches(ReadOnlySpan<byte> stack, int node)
+    {
+        int end = stack.Length;
+        while (true)
+        {
+            ReadOnlySpan<byte> name = FrameBytes(_nodeFrame[node]);
+            int start = end - name.Length;
+            if (start < 0 || !stack.Slice(start, name.Length).SequenceEqual(name))
+            {
+                return false;
+            }
+
+            node = _nodeParent[node];
+            if (node < 0)
+            {
+                return start == 0;
+            }
+
+            if (start == 0 || stack[start - 1] != (byte)';')
+            {
+                return false;
+            }
+
+            end = start - 1;
+        }
+    }
+
+    private int InsertPath(ReadOnlySpan<byte> stack)
+    {
+        int node = -1;
+        while (true)
+        {
+            int semi = stack.IndexOf((byte)';');
+            ReadOnlySpan<byte> frame = semi < 0 ? stack : stack[..semi];
+            int f = InternFrame(frame);
+            long key = ((long)(node + 1) << 32) | (uint)f;
+            int child = _edges.GetOrAdd(key, _nodeCount);
+            if (child == _nodeCount)
+            {
+                AddNode(f, node);
+            }
+
+            node = child;
+            if (semi < 0)
+            {
+                return node;
+            }
+
+            stack = stack[(semi + 1)..];
+        }
+    }
+
+    private void AddNode(int frame, int parent)
+    {
+        if (_nodeCount == _nodeFrame.Length)
+        {
+            int n = _nodeCount * 2;
+            Array.Resize(ref _nodeFrame, n);
+            Array.Resize(ref _nodeParent, n);
+            Array.Resize(ref _nodeEntry, n);
+        }
+
+        _nodeFrame[_nodeCount] = frame;
+        _nodeParent[_nodeCount] = parent;
+        _nodeEntry[_nodeCount] = -1;
+        _nodeCount++;
+    }
+
+    private int AddEntry(int node, int hash)
     {
         if (_count >= MaxStacks)
         {
             throw new OracException($"diff: more than {MaxStacks} distinct stacks; refusing to hold them in memory");
         }
 
-        if (_arenaUsed + stack.Length > _arena.Length)
+        if (_count == _entryNode.Length)
         {
-            long size = Math.Max((long)_arena.Length * 2, _arenaUsed + stack.Length);
-            if (size > Array.MaxLength)
-            {
-                throw new OracException("diff: distinct stacks exceed 2 GiB of text");
-            }
-
-            Array.Resize(ref _arena, (int)size);
-        }
-
-        stack.CopyTo(_arena.AsSpan((int)_arenaUsed));
-        if (_count == _lengths.Length)
-        {
-            Array.Resize(ref _starts, _count * 2);
-            Array.Resize(ref _lengths, _count * 2);
+            Array.Resize(ref _entryNode, _count * 2);
+            Array.Resize(ref _entryHash, _count * 2);
             Array.Resize(ref _counts, _count * 4);
         }
 
-        _starts[_count] = _arenaUsed;
-        _lengths[_count] = stack.Length;
-        _arenaUsed += stack.Length;
+        _entryNode[_count] = node;
+        _entryHash[_count] = hash;
+        _nodeEntry[node] = _count;
         return _count++;
     }
 
-    private void Rehash()
+    private int InternFrame(ReadOnlySpan<byte> name)
     {
-        int size = _slots.Length * 2;
+        int hash = StringTable.Hash(name);
+        int slot = hash & _frameMask;
+        while (true)
+        {
+            int v = _frameSlots[slot];
+            if (v == 0)
+            {
+                break;
+            }
+
+            if (_frameHashes[slot] == hash && FrameBytes(v - 1).SequenceEqual(name))
+            {
+                return v - 1;
+            }
+
+            slot = (slot + 1) & _frameMask;
+        }
+
+        if (_frameUsed + name.Length > _frameArena.Length)
+        {
+            long size = Math.Max((long)_frameArena.Length * 2, (long)_frameUsed + name.Length);
+            if (size > Array.MaxLength)
+            {
+                throw new OracException("diff: distinct frame names exceed 2 GiB");
+            }
+
+            Array.Resize(ref _frameArena, (int)size);
+        }
+
+        if (_frameCount == _frameStart.Length)
+        {
+            Array.Resize(ref _frameStart, _frameCount * 2);
+            Array.Resize(ref _frameLength, _frameCount * 2);
+        }
+
+        name.CopyTo(_frameArena.AsSpan(_frameUsed));
+        _frameStart[_frameCount] = _frameUsed;
+        _frameLength[_frameCount] = name.Length;
+        _frameUsed += name.Length;
+        int id = _frameCount++;
+        _frameSlots[slot] = id + 1;
+        _frameHashes[slot] = hash;
+        if (_frameCount * 2 > _frameMask)
+        {
+            (_frameSlots, _frameHashes, _frameMask) = Grow(_frameSlots, _frameHashes);
+        }
+
+        return id;
+    }
+
+    private void Rehash() => (_slots, _hashes, _mask) = Grow(_slots, _hashes);
+
+    private static (int[] Slots, int[] Hashes, int Mask) Grow(int[] oldSlots, int[] oldHashes)
+    {
+        int size = oldSlots.Length * 2;
         var slots = new int[size];
         var hashes = new int[size];
         int mask = size - 1;
-        for (int j = 0; j < _slots.Length; j++)
+        for (int j = 0; j < oldSlots.Length; j++)
         {
-            if (_slots[j] != 0)
+            if (oldSlots[j] != 0)
             {
-                int i = _hashes[j] & mask;
+                int i = oldHashes[j] & mask;
                 while (slots[i] != 0)
                 {
                     i = (i + 1) & mask;
                 }
 
-                slots[i] = _slots[j];
-                hashes[i] = _hashes[j];
+                slots[i] = oldSlots[j];
+                hashes[i] = oldHashes[j];
             }
         }
 
-        _slots = slots;
-        _hashes = hashes;
-        _mask = mask;
+        return (slots, hashes, mask);
     }
 
     /// <summary>
-    /// Writes every stack as <c>stack count1 count2\n</c> in bytewise order of the whole line.
-    /// With <paramref name="normalize"/>, count1 is scaled to the second total (<see cref="DiffMath.Scale"/>).
+    /// Writes every stack as <c>stack count1 count2\n</c> in bytewise order of the whole line (as
+    /// <c>LC_ALL=C sort</c>). With <paramref name="normalize"/>, count1 is scaled to the second total
+    /// (<see cref="DiffMath.Scale"/>).
     /// </summary>
+    /// <remarks>
+    /// The order comes from a walk of the trie, not from sorting whole lines: below each node, every
+    /// child contributes up to two groups, its own line (key: name, ' ', counts) and the lines that
+    /// continue through it (key: name, ';'). Every line of a group starts with the group's key and no
+    /// two keys are prefix-related except a line that is a prefix of another (which sorts first), so
+    /// ordering the groups by key and walking them depth-first gives exactly the sorted order.
+    /// </remarks>
     public void Write(Stream output, bool normalize)
     {
-        var order = new int[_count];
-        for (int i = 0; i < order.Length; i++)
+        var writer = new LineWriter(output, this, normalize);
+        int nodes = _nodeCount;
+
+        // Children grouped by parent (counting sort); the roots are the children of the virtual node -1.
+        var childStart = new int[nodes + 2];
+        for (int n = 0; n < nodes; n++)
         {
-            order[i] = i;
+            childStart[_nodeParent[n] + 2]++;
         }
 
-        Array.Sort(order, new LineComparer(this));
-        long t1 = _totals[0];
-        long t2 = _totals[1];
-        byte[] buf = ArrayPool<byte>.Shared.Rent(1 << 16);
-        int used = 0;
-        foreach (int i in order)
+        for (int i = 1; i < childStart.Length; i++)
         {
-            ReadOnlySpan<byte> stack = StackBytes(i);
-            int need = stack.Length + 48;
-            if (used + need > buf.Length)
+            childStart[i] += childStart[i - 1];
+        }
+
+        var children = new int[nodes];
+        var fill = (int[])childStart.Clone();
+        for (int n = 0; n < nodes; n++)
+        {
+            children[fill[_nodeParent[n] + 1]++] = n;
+        }
+
+        // Iterative depth-first walk: each frame of the walk holds the sorted groups of one node.
+        var walk = new Stack<(int[] Groups, int Next)>();
+        walk.Push((Groups(-1, childStart, children, writer), 0));
+        while (walk.Count > 0)
+        {
+            (int[] groups, int next) = walk.Pop();
+            if (next >= groups.Length)
             {
-                output.Write(buf, 0, used);
-                used = 0;
-                if (need > buf.Length)
+                continue;
+            }
+
+            walk.Push((groups, next + 1));
+            int g = groups[next];
+            int child = g >> 1;
+            if ((g & 1) == 0)
+            {
+                writer.WriteEntry(_nodeEntry[child]);
+            }
+            else
+            {
+                walk.Push((Groups(child, childStart, children, writer), 0));
+            }
+        }
+
+        writer.Flush();
+    }
+
+    // Groups below `node` (-1 = roots), sorted: child*2 for the child's own line, child*2+1 for the lines through it.
+    private int[] Groups(int node, int[] childStart, int[] children, LineWriter writer)
+    {
+        int from = childStart[node + 1];
+        int to = childStart[node + 2];
+        int n = 0;
+        for (int i = from; i < to; i++)
+        {
+            int c = children[i];
+            n += _nodeEntry[c] >= 0 ? 1 : 0;
+            n += childStart[c + 2] > childStart[c + 1] ? 1 : 0;
+        }
+
+        var groups = new int[n];
+        n = 0;
+        for (int i = from; i < to; i++)
+        {
+            int c = children[i];
+            if (_nodeEntry[c] >= 0)
+            {
+                groups[n++] = c << 1;
+            }
+
+            if (childStart[c + 2] > childStart[c + 1])
+            {
+                groups[n++] = (c << 1) | 1;
+            }
+        }
+
+        if (groups.Length > 1)
+        {
+            Array.Sort(groups, writer);
+        }
+
+        return groups;
+    }
+
+    // Formats lines and compares group keys (name + ' ' + counts, or name + ';').
+    private sealed class LineWriter(Stream output, FoldedDiff diff, bool normalize) : IComparer<int>
+    {
+        private byte[] _buf = new byte[1 << 16];
+        private int _used;
+        private readonly byte[] _suffixA = new byte[48];
+        private readonly byte[] _suffixB = new byte[48];
+        private int[] _pathBuf = new int[256];
+
+        private long First(int entry)
+        {
+            long c1 = diff._counts[2 * entry];
+            return normalize ? DiffMath.Scale(c1, diff._totals[0], diff._totals[1]) : c1;
+        }
+
+        // " c1 c2" for an entry; ";" for a pass-through group.
+        private int Suffix(int group, Span<byte> dst)
+        {
+            if ((group & 1) == 1)
+            {
+                dst[0] = (byte)';';
+                return 1;
+            }
+
+            int entry = diff._nodeEntry[group >> 1];
+            int o = 0;
+            dst[o++] = (byte)' ';
+            Utf8Formatter.TryFormat(First(entry), dst[o..], out int n);
+            o += n;
+            dst[o++] = (byte)' ';
+            Utf8Formatter.TryFormat(diff._counts[(2 * entry) + 1], dst[o..], out n);
+            return o + n;
+        }
+
+        public int Compare(int a, int b)
+        {
+            if (a == b)
+            {
+                return 0;
+            }
+
+            ReadOnlySpan<byte> na = diff.FrameBytes(diff._nodeFrame[a >> 1]);
+            ReadOnlySpan<byte> nb = diff.FrameBytes(diff._nodeFrame[b >> 1]);
+            int la = Suffix(a, _suffixA);
+            int lb = Suffix(b, _suffixB);
+            int c = CompareConcat(na, _suffixA.AsSpan(0, la), nb, _suffixB.AsSpan(0, lb));
+            return c != 0 ? c : a.CompareTo(b);
+        }
+
+        // Compares x1+x2 with y1+y2 bytewise; a prefix sorts first.
+        private static int CompareConcat(ReadOnlySpan<byte> x1, ReadOnlySpan<byte> x2, ReadOnlySpan<byte> y1, ReadOnlySpan<byte> y2)
+        {
+            int lx = x1.Length + x2.Length;
+            int ly = y1.Length + y2.Length;
+            int common = x1.CommonPrefixLength(y1);
+            if (common < x1.Length && common < y1.Length)
+            {
+                return x1[common].CompareTo(y1[common]);
+            }
+
+            for (int i = common; i < Math.Min(lx, ly); i++)
+            {
+                byte bx = i < x1.Length ? x1[i] : x2[i - x1.Length];
+                byte by = i < y1.Length ? y1[i] : y2[i - y1.Length];
+                if (bx != by)
                 {
-                    ArrayPool<byte>.Shared.Return(buf);
-                    buf = ArrayPool<byte>.Shared.Rent(need);
+                    return bx.CompareTo(by);
                 }
             }
 
-            Span<byte> dst = buf.AsSpan(used);
-            stack.CopyTo(dst);
-            int o = stack.Length;
-            long c1 = _counts[2 * i];
-            if (normalize)
-            {
-                c1 = DiffMath.Scale(c1, t1, t2);
-            }
-
-            dst[o++] = (byte)' ';
-            Utf8Formatter.TryFormat(c1, dst[o..], out int n);
-            o += n;
-            dst[o++] = (byte)' ';
-            Utf8Formatter.TryFormat(_counts[(2 * i) + 1], dst[o..], out n);
-            o += n;
-            dst[o++] = (byte)'\n';
-            used += o;
+            return lx.CompareTo(ly);
         }
 
-        output.Write(buf, 0, used);
-        ArrayPool<byte>.Shared.Return(buf);
-        output.Flush();
-    }
-
-    // Orders lines as LC_ALL=C sort orders "stack c1 c2": stacks are unique, so only a stack that is a
-    // prefix of another needs care: the shorter line continues with ' '.
-    private sealed class LineComparer(FoldedDiff diff) : IComparer<int>
-    {
-        public int Compare(int a, int b)
+        public void WriteEntry(int entry)
         {
-            ReadOnlySpan<byte> sa = diff.StackBytes(a);
-            ReadOnlySpan<byte> sb = diff.StackBytes(b);
-            int common = sa.CommonPrefixLength(sb);
-            if (common < sa.Length && common < sb.Length)
+            // Root-first frames of the entry's node.
+            int depth = 0;
+            for (int n = diff._entryNode[entry]; n >= 0; n = diff._nodeParent[n])
             {
-                return sa[common].CompareTo(sb[common]);
+                if (depth == _pathBuf.Length)
+                {
+                    Array.Resize(ref _pathBuf, depth * 2);
+                }
+
+                _pathBuf[depth++] = n;
             }
 
-            int c = sa.Length == sb.Length ? 0
-                : sa.Length < sb.Length ? ((byte)' ').CompareTo(sb[common]) : sa[common].CompareTo((byte)' ');
+            for (int i = depth - 1; i >= 0; i--)
+            {
+                ReadOnlySpan<byte> name = diff.FrameBytes(diff._nodeFrame[_pathBuf[i]]);
+                Ensure(name.Length + 1);
+                name.CopyTo(_buf.AsSpan(_used));
+                _used += name.Length;
+                if (i > 0)
+                {
+                    _buf[_used++] = (byte)';';
+                }
+            }
 
-            // Equal so far only when the longer stack continues with ' ': any fixed order keeps the output deterministic.
-            return c != 0 ? c : a.CompareTo(b);
+            Ensure(48);
+            int o = Suffix(diff._entryNode[entry] << 1, _buf.AsSpan(_used));
+            _used += o;
+            _buf[_used++] = (byte)'\n';
+        }
+
+        private void Ensure(int n)
+        {
+            if (_used + n > _buf.Length)
+            {
+                output.Write(_buf, 0, _used);
+                _used = 0;
+                if (n > _buf.Length)
+                {
+                    _buf = new byte[n];
+                }
+            }
+        }
+
+        public void Flush()
+        {
+            output.Write(_buf, 0, _used);
+            _used = 0;
+            output.Flush();
+        }
+    }
+}
+
+/// <summary>Open-addressing map from a 64-bit key to a non-negative int (trie edges: parent and frame to child).</summary>
+internal sealed class EdgeMap
+{
+    private long[] _keys = new long[4096];
+    private int[] _values = new int[4096]; // value + 1; 0 = empty
+    private int _count;
+    private int _mask = 4095;
+
+    private static int Hash(long key)
+    {
+        ulong h = (ulong)key * 0x9E3779B97F4A7C15UL;
+        return (int)(h >> 32) ^ (int)h;
+    }
+
+    /// <summary>Returns the value stored for <paramref name="key"/>, or stores <paramref name="value"/> and returns it.</summary>
+    public int GetOrAdd(long key, int value)
+    {
+        int i = Hash(key) & _mask;
+        while (true)
+        {
+            int v = _values[i];
+            if (v == 0)
+            {
+                _keys[i] = key;
+                _values[i] = value + 1;
+                if (++_count * 2 > _mask)
+                {
+                    Grow();
+                }
+
+                return value;
+            }
+
+            if (_keys[i] == key)
+            {
+                return v - 1;
+            }
+
+            i = (i + 1) & _mask;
+        }
+    }
+
+    private void Grow()
+    {
+        long[] keys = _keys;
+        int[] values = _values;
+        _keys = new long[keys.Length * 2];
+        _values = new int[keys.Length * 2];
+        _mask = _keys.Length - 1;
+        for (int j = 0; j < keys.Length; j++)
+        {
+            if (values[j] != 0)
+            {
+                int i = Hash(keys[j]) & _mask;
+                while (_values[i] != 0)
+                {
+                    i = (i + 1) & _mask;
+                }
+
+                _keys[i] = keys[j];
+                _values[i] = values[j];
+            }
         }
     }
 }
