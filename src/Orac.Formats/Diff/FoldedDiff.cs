@@ -85,7 +85,8 @@ public sealed class FoldedDiff
     /// <summary>Reads one folded input into side <paramref name="side"/> (0 = before, 1 = after).</summary>
     public void Read(Stream input, string name, int side, FoldedDiffOptions options, ParseWarnings warnings)
     {
-        var reader = new LineReader(input);
+        // 256 KiB reads keep the copy cost low without holding megabytes per input (RSS budget).
+        var reader = new LineReader(input, bufferSize: 1 << 18);
         long invalid = 0;
         long firstInvalid = 0;
         long badCount = 0;
