@@ -80,6 +80,19 @@ public class DiffCommandTests
 public class TopCommandTests
 {
     [Fact]
+    public void Table_NamesTheUnit_FromTheSampleType()
+    {
+        var b = new Orac.Model.ProfileBuilder(new Orac.Model.SampleType("cpu", "nanoseconds"));
+        b.Add(b.Push(b.Push(Orac.Model.StackId.Root, b.Frame("main")), b.Frame("work")), 1_500_000);
+        Orac.Model.TopFunctions top = Orac.Model.TopFunctions.Compute(b.Build());
+        string table = TopCommand.RenderTable(TopCommand.ToReport(top, "cpu.pb", Orac.Model.TopOrder.Self, 10));
+        Assert.Contains("self (nanoseconds)", table, StringComparison.Ordinal);
+        Assert.Contains("total (nanoseconds)", table, StringComparison.Ordinal);
+        Assert.Contains("values are measured (from cpu.pb)", table, StringComparison.Ordinal);
+        Assert.Contains("1,500,000", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MissingFile_Exit1()
     {
         (int code, _, string stderr) = GoldenCliTests.Run(["top", "/nonexistent/orac.folded"]);

@@ -126,9 +126,16 @@ public sealed class FoldedDiff
                 stack = StripHex(stack);
             }
 
+            // Counts are non-negative, so a stack's sum never exceeds its side's total: checking the total suffices.
+            long total = _totals[side] + count;
+            if (total < 0)
+            {
+                ThrowTotalOverflow(name, reader.LineNumber);
+            }
+
             int i = Intern(stack);
             _counts[(2 * i) + side] += count;
-            _totals[side] += count;
+            _totals[side] = total;
         }
 
         if (invalid > 0)
@@ -148,6 +155,10 @@ public sealed class FoldedDiff
             warnings.Add(LongLine, $"{name}:{ln}");
         }
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowTotalOverflow(string name, long line) =>
+        throw new OracException($"{name}:{line}: the counts add up to more than 2^63-1; orac diff keeps exact 64-bit totals");
 
     /// <summary>
     /// Splits <c>stack&lt;ws&gt;count</c> as perl's <c>^(.*)\s+?(\d+(?:\.\d*)?)$</c> does: the count is

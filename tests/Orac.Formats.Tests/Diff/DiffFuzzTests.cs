@@ -67,6 +67,14 @@ public class DiffFuzzTests
         Assert.Equal(1, w.Count(FoldedDiff.BadCount));
     }
 
+    [Fact]
+    public void TotalsOverflowing64Bits_AreAUserErrorNamingTheLine()
+    {
+        var e = Assert.Throws<OracException>(() => FoldedDiff.Run(
+            new MemoryStream("a 9223372036854775807\nb 1\n"u8.ToArray()), "big.folded", new MemoryStream(), "b", Stream.Null, default, new ParseWarnings()));
+        Assert.Contains("big.folded:2", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact(Timeout = 10_000)]
     public async Task LongLine_IsSkippedWithoutHanging()
     {
