@@ -62,7 +62,11 @@ public sealed class FoldedDiff
     private int[] _nodeParent = new int[1024];
     private int[] _nodeEntry = new int[1024];
     private int _nodeCount;
-    private readonly EdgeMap _edges = new();
+
+    // Trie edges: open addressing over node ids (id + 1; 0 = empty); the key (parent, frame) is read
+    // back from the node arrays, so a slot costs 4 bytes.
+    private int[] _edgeSlots = new int[4096];
+    private int _edgeMask = 4095;
 
     private byte[] _scratch = new byte[4096];
     private readonly long[] _totals = new long[2];
@@ -280,7 +284,7 @@ public sealed class FoldedDiff
 
     private ReadOnlySpan<byte> FrameBytes(int f) => new(_frameArena, _frameStart[f], _frameLength[f]);
 
-    // Stacks are stored as paths in a prefix trie (frame names once, 12 bytes per node plus the edge
+    // Stacks are stored as paths in a prefix trie (frame names once, 12 bytes per node plus a 4-byte edge
     // table), so memory follows the distinct call paths rather than the bytes of the distinct lines.
     private int Intern(ReadOnlySpan<byte> stack)
     {
@@ -350,13 +354,7 @@ public sealed class FoldedDiff
             int semi = stack.IndexOf((byte)';');
             ReadOnlySpan<byte> frame = semi < 0 ? stack : stack[..semi];
             int f = InternFrame(frame);
-            long key = ((long)(node + 1) << 32) | (uint)f;
-            int child = _edges.GetOrAdd(key, _nodeCount);
-            if (child == _nodeCount)
-            {
-                AddNode(f, node);
-            }
-
+            int child = FindOrAddChild(node, f);
             node = child;
             if (semi < 0)
             {
@@ -365,6 +363,56 @@ public sealed class FoldedDiff
 
             stack = stack[(semi + 1)..];
         }
+    }
+
+    private static int EdgeHash(int parent, int frame)
+    {
+        ulong h = ((ulong)(uint)(parent + 1) << 32 | (uint)frame) * 0x9E3779B97F4A7C15UL;
+        return (int)(h >> 32) ^ (int)h;
+    }
+
+    private int FindOrAddChild(int parent, int frame)
+    {
+        int i = EdgeHash(parent, frame) & _edgeMask;
+        while (true)
+        {
+            int v = _edgeSlots[i];
+            if (v == 0)
+            {
+                break;
+            }
+
+            if (_nodeFrame[v - 1] == frame && _nodeParent[v - 1] == parent)
+            {
+                return v - 1;
+            }
+
+            i = (i + 1) & _edgeMask;
+        }
+
+        int id = _nodeCount;
+        AddNode(frame, parent);
+        _edgeSlots[i] = id + 1;
+        if (_nodeCount * 2 > _edgeMask)
+        {
+            var slots = new int[_edgeSlots.Length * 2];
+            int mask = slots.Length - 1;
+            for (int n = 0; n < _nodeCount; n++)
+            {
+                int j = EdgeHash(_nodeParent[n], _nodeFrame[n]) & mask;
+                while (slots[j] != 0)
+                {
+                    j = (j + 1) & mask;
+                }
+
+                slots[j] = n + 1;
+            }
+
+            _edgeSlots = slots;
+            _edgeMask = mask;
+        }
+
+        return id;
     }
 
     private void AddNode(int frame, int parent)
@@ -704,72 +752,6 @@ public sealed class FoldedDiff
             output.Write(_buf, 0, _used);
             _used = 0;
             output.Flush();
-        }
-    }
-}
-
-/// <summary>Open-addressing map from a 64-bit key to a non-negative int (trie edges: parent and frame to child).</summary>
-internal sealed class EdgeMap
-{
-    private long[] _keys = new long[4096];
-    private int[] _values = new int[4096]; // value + 1; 0 = empty
-    private int _count;
-    private int _mask = 4095;
-
-    private static int Hash(long key)
-    {
-        ulong h = (ulong)key * 0x9E3779B97F4A7C15UL;
-        return (int)(h >> 32) ^ (int)h;
-    }
-
-    /// <summary>Returns the value stored for <paramref name="key"/>, or stores <paramref name="value"/> and returns it.</summary>
-    public int GetOrAdd(long key, int value)
-    {
-        int i = Hash(key) & _mask;
-        while (true)
-        {
-            int v = _values[i];
-            if (v == 0)
-            {
-                _keys[i] = key;
-                _values[i] = value + 1;
-                if (++_count * 2 > _mask)
-                {
-                    Grow();
-                }
-
-                return value;
-            }
-
-            if (_keys[i] == key)
-            {
-                return v - 1;
-            }
-
-            i = (i + 1) & _mask;
-        }
-    }
-
-    private void Grow()
-    {
-        long[] keys = _keys;
-        int[] values = _values;
-        _keys = new long[keys.Length * 2];
-        _values = new int[keys.Length * 2];
-        _mask = _keys.Length - 1;
-        for (int j = 0; j < keys.Length; j++)
-        {
-            if (values[j] != 0)
-            {
-                int i = Hash(keys[j]) & _mask;
-                while (_values[i] != 0)
-                {
-                    i = (i + 1) & _mask;
-                }
-
-                _keys[i] = keys[j];
-                _values[i] = values[j];
-            }
         }
     }
 }
