@@ -7,7 +7,7 @@ namespace Orac.Model;
 /// parallel arrays indexed by sample row. Values are laid out row-major: row r's value for sample
 /// type t is <c>Values[r * SampleTypes.Count + t]</c>. Build one with <see cref="ProfileBuilder"/>.
 /// </summary>
-public sealed class Profile
+public sealed partial class Profile
 {
     private readonly SampleType[] _types;
     private readonly StackId[] _stacks;

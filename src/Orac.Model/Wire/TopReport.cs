@@ -1,0 +1,54 @@
+using System.Text.Json.Serialization;
+
+namespace Orac.Model.Wire;
+
+/// <summary>The <c>orac top --json</c> document: functions ranked by self or total value.</summary>
+public sealed class TopReport
+{
+    /// <summary>Input the values came from (file name or <c>&lt;stdin&gt;</c>).</summary>
+    public required string Source { get; init; }
+
+    /// <summary>What the values measure, e.g. <c>samples</c>/<c>count</c> or <c>cpu</c>/<c>nanoseconds</c>.</summary>
+    public required string SampleType { get; init; }
+
+    /// <summary>Unit of every value in the report, e.g. <c>samples</c> or <c>nanoseconds</c>.</summary>
+    public required string Unit { get; init; }
+
+    /// <summary><c>measured</c> when the values come straight from the input (never estimated here).</summary>
+    public required string Provenance { get; init; }
+
+    /// <summary><c>self</c> or <c>total</c>: the ranking key.</summary>
+    public required string OrderBy { get; init; }
+
+    /// <summary>Sum of all sample values: the 100% for the percentages.</summary>
+    public required long ProfileTotal { get; init; }
+
+    /// <summary>Functions, best first (at most the requested count).</summary>
+    public required IReadOnlyList<TopRow> Functions { get; init; }
+}
+
+/// <summary>One function in a <see cref="TopReport"/>. Values are in the report's unit; percentages are of the profile total (0–100).</summary>
+public sealed class TopRow
+{
+    /// <summary>Function name as it appears in the input.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Value of samples whose leaf is this function.</summary>
+    public required long Self { get; init; }
+
+    /// <summary>Value of samples with this function on the stack, counted once per stack.</summary>
+    public required long Total { get; init; }
+
+    /// <summary>Self as a percentage of the profile total.</summary>
+    public required double SelfPercent { get; init; }
+
+    /// <summary>Total as a percentage of the profile total.</summary>
+    public required double TotalPercent { get; init; }
+}
+
+/// <summary>The one source-generated JSON context for Orac's wire DTOs (no reflection; AOT/trim safe).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(TopReport))]
+public sealed partial class OracJsonContext : JsonSerializerContext
+{
+}

@@ -1,0 +1,57 @@
+using System.Reflection;
+using Orac.Formats.Folded;
+using Orac.Model;
+
+namespace Orac.Cli.Tests;
+
+/// <summary>Checks each assembly's references against DESIGN.md's project table.</summary>
+public class ArchitectureTests
+{
+    // DESIGN.md: Model → BCL only; Formats → Model; Cli → all. Nothing references Cli, Server or Agent.
+    public static TheoryData<string, string[]> Allowed() => new()
+    {
+        { "Orac.Model", [] },
+        { "Orac.Formats", ["Orac.Model"] },
+        { "orac", ["Orac.Model", "Orac.Formats", "Orac.Collect", "Orac.Storage", "Orac.Server", "Orac.Agent"] },
+    };
+
+    private static Assembly Load(string name) => name switch
+    {
+        "Orac.Model" => typeof(Profile).Assembly,
+        "Orac.Formats" => typeof(FoldedReader).Assembly,
+        "orac" => typeof(Program).Assembly,
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    private static bool IsBcl(string name) =>
+        name is "mscorlib" or "netstandard" || name.StartsWith("System", StringComparison.Ordinal) || name.StartsWith("Microsoft.Win32.", StringComparison.Ordinal);
+
+    [Theory]
+    [MemberData(nameof(Allowed))]
+    public void AssemblyReferences_FollowDesignTable(string assembly, string[] allowed)
+    {
+        foreach (AssemblyName r in Load(assembly).GetReferencedAssemblies())
+        {
+            string n = r.Name ?? "";
+            if (IsBcl(n))
+            {
+                continue;
+            }
+
+            Assert.True(Array.IndexOf(allowed, n) >= 0, $"{assembly} references {n}, which DESIGN.md does not allow (allowed: BCL{(allowed.Length > 0 ? ", " + string.Join(", ", allowed) : " only")})");
+        }
+    }
+
+    [Fact]
+    public void NothingReferencesTheCli()
+    {
+        foreach (string a in new[] { "Orac.Model", "Orac.Formats" })
+        {
+            foreach (AssemblyName r in Load(a).GetReferencedAssemblies())
+            {
+                Assert.NotEqual("orac", r.Name);
+                Assert.False(r.Name is "Orac.Cli" or "Orac.Server" or "Orac.Agent", $"{a} references {r.Name}");
+            }
+        }
+    }
+}
