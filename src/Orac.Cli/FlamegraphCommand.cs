@@ -45,7 +45,7 @@ public static class FlamegraphCommand
             .Parse(args);
         FlameGraphOptions options = ParseOptions(p);
 
-        var input = new FoldedInput();
+        var input = new FoldedInput { MergeDuplicates = !options.FlameChart };
         List<string> files = p.Positionals.Count == 0 ? ["-"] : p.Positionals;
         foreach (string file in files)
         {

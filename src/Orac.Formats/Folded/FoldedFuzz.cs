@@ -35,7 +35,7 @@ public static class FoldedFuzz
 
         foreach (FlameGraphOptions o in s_options)
         {
-            var input = new FoldedInput();
+            var input = new FoldedInput { MergeDuplicates = !o.FlameChart };
             var output = new MemoryStream();
             try
             {

@@ -22,6 +22,8 @@ public sealed class FoldedInput
     private bool[] _hasSecond = new bool[1024];
     private int _lines;
     private byte[] _scratch = new byte[256];
+    private int[] _table = new int[4096]; // line index + 1 per slot; 0 is empty
+    private int[] _hash = new int[1024];
 
     /// <summary>Number of accepted lines.</summary>
     public int Count => _lines;
@@ -34,6 +36,14 @@ public sealed class FoldedInput
 
     /// <summary>Bytes read.</summary>
     public long BytesRead { get; private set; }
+
+    /// <summary>
+    /// Merge one-count lines whose stacks are byte-identical into one line (counts summed), so memory
+    /// grows with distinct stacks, not input size. Sorting then merging gives the same frames as
+    /// keeping every copy (copies sort next to each other); leave it off for flame charts, where
+    /// input order matters.
+    /// </summary>
+    public bool MergeDuplicates { get; set; } = true;
 
     /// <summary>Hard cap on the bytes kept in memory.</summary>
     public long MaxBytes { get; set; } = Array.MaxLength;
@@ -114,6 +124,32 @@ public sealed class FoldedInput
             two = Split(line[..stackLen], out stack2Len, out count2Start);
         }
 
+        int hash = 0;
+        if (MergeDuplicates && !two)
+        {
+            ReadOnlySpan<byte> key = line[..stackLen];
+            hash = StringTable.Hash(key) | 1;
+            int mask = _table.Length - 1;
+            int slot = hash & mask;
+            while (true)
+            {
+                int e = _table[slot];
+                if (e == 0)
+                {
+                    break;
+                }
+
+                int li = e - 1;
+                if (_hash[li] == hash && !_hasSecond[li] && Stack(li).SequenceEqual(key))
+                {
+                    _count[li] += ParseNumber(line[countStart..]);
+                    return;
+                }
+
+                slot = (slot + 1) & mask;
+            }
+        }
+
         if ((long)_len + line.Length > MaxBytes)
         {
             throw new OracException($"input too large: more than {MaxBytes} bytes of distinct stacks");
@@ -139,6 +175,12 @@ public sealed class FoldedInput
             _stackLen[_lines] = stackLen;
             _count[_lines] = c;
             _hasSecond[_lines] = false;
+        }
+
+        _hash[_lines] = hash;
+        if (hash != 0)
+        {
+            Insert(_lines, hash);
         }
 
         _lines++;
@@ -205,6 +247,39 @@ public sealed class FoldedInput
         return _scratch.AsSpan(0, w);
     }
 
+    private void Insert(int line, int hash)
+    {
+        if ((_lines + 1) * 2 > _table.Length)
+        {
+            var bigger = new int[_table.Length * 2];
+            int m = bigger.Length - 1;
+            for (int i = 0; i < _lines; i++)
+            {
+                if (_hash[i] != 0)
+                {
+                    int sl = _hash[i] & m;
+                    while (bigger[sl] != 0)
+                    {
+                        sl = (sl + 1) & m;
+                    }
+
+                    bigger[sl] = i + 1;
+                }
+            }
+
+            _table = bigger;
+        }
+
+        int mask = _table.Length - 1;
+        int slot = hash & mask;
+        while (_table[slot] != 0)
+        {
+            slot = (slot + 1) & mask;
+        }
+
+        _table[slot] = line + 1;
+    }
+
     private static ReadOnlySpan<byte> TrimToNumber(ReadOnlySpan<byte> s)
     {
         int i = 0;
@@ -238,6 +313,7 @@ public sealed class FoldedInput
             Array.Resize(ref _count, n);
             Array.Resize(ref _count2, n);
             Array.Resize(ref _hasSecond, n);
+            Array.Resize(ref _hash, n);
         }
     }
 

@@ -11,7 +11,7 @@ public class FlameGraphSvgTests
     private static string Render(byte[] input, FlameGraphOptions? o = null)
     {
         o ??= new FlameGraphOptions();
-        var fi = new FoldedInput();
+        var fi = new FoldedInput { MergeDuplicates = !o.FlameChart };
         fi.Read(new MemoryStream(input), o.Reverse);
         var ms = new MemoryStream();
         FlameGraphSvg.Render(fi, o, ms);
