@@ -24,11 +24,11 @@ public sealed class FlameLayout
     {
     }
 
-    // Only the builder's string table is used: it is the public way to intern bytes.
-    private readonly ProfileBuilder _names = new();
+    private static readonly System.Buffers.SearchValues<byte> s_space = System.Buffers.SearchValues.Create(" \t\n\v\f\r"u8);
+    private StringTable _nameTable = null!;
 
-    /// <summary>Interned frame names.</summary>
-    public StringTable Names => _names.Strings;
+    /// <summary>Interned frame names (shared with the input).</summary>
+    public StringTable Names => _nameTable;
 
     /// <summary>Kept nodes (in the order they closed).</summary>
     public ReadOnlySpan<FlameNode> Nodes => _array;
@@ -51,7 +51,7 @@ public sealed class FlameLayout
     /// <summary>Builds the layout of <paramref name="input"/> under <paramref name="options"/>.</summary>
     public static FlameLayout Build(FoldedInput input, FlameGraphOptions options)
     {
-        var layout = new FlameLayout();
+        var layout = new FlameLayout { _nameTable = input.Names };
         int[] order = options.FlameChart ? input.InputOrder() : input.SortedOrder();
 
         // The pruning threshold needs the total first; perl sums in the same order.
@@ -86,34 +86,46 @@ public sealed class FlameLayout
 
     private void Flow(FoldedInput input, int[] order, bool chain, double minTime)
     {
-        // Two buffers alternate so the previous line's frames stay readable while the next is parsed.
-        byte[] cur = new byte[4096];
-        byte[] prev = new byte[4096];
-        var curFrames = new List<(int Off, int Len)>(64);
-        var prevFrames = new List<(int Off, int Len)>(64);
+        var cur = new List<int>(64);
+        var prev = new List<int>(64);
         var openStart = new List<double>(64);
         var openDelta = new List<double>(64);
         var openHasDelta = new List<bool>(64);
         double v = 0;
+        byte[] lineBytes = new byte[256];
         byte[] chainScratch = [];
+        int root = (int)input.EmptyName;
 
         foreach (int line in order)
         {
-            ReadOnlySpan<byte> stack = input.Stack(line);
+            cur.Clear();
+            cur.Add(root);
             if (chain)
             {
+                int len = input.MaterializeLine(line, ref lineBytes);
+                ReadOnlySpan<byte> stack = lineBytes.AsSpan(0, len);
+                stack = stack[..stack.LastIndexOfAny(s_space)];
+                if (input.HasSecond(line))
+                {
+                    stack = stack[..Math.Max(0, stack.LastIndexOfAny(s_space))];
+                }
+
                 int chainLen = ChainTransform(stack, ref chainScratch);
-                stack = chainScratch.AsSpan(0, chainLen);
+                AddSplit(input, chainScratch.AsSpan(0, chainLen), cur);
             }
-
-            if (cur.Length < stack.Length)
+            else
             {
-                cur = new byte[Math.Max(stack.Length, cur.Length * 2)];
+                foreach (int f in input.Frames(line))
+                {
+                    cur.Add(f);
+                }
             }
 
-            stack.CopyTo(cur);
-            Span<byte> s = cur.AsSpan(0, stack.Length);
-            SplitFrames(s, curFrames);
+            // perl's split(";") drops trailing empty fields.
+            while (cur.Count > 1 && cur[^1] == root)
+            {
+                cur.RemoveAt(cur.Count - 1);
+            }
 
             bool hasDelta = input.HasSecond(line);
             double delta = 0;
@@ -127,21 +139,20 @@ public sealed class FlameLayout
             }
 
             int same = 0;
-            while (same < prevFrames.Count && same < curFrames.Count &&
-                   prev.AsSpan(prevFrames[same].Off, prevFrames[same].Len).SequenceEqual(s.Slice(curFrames[same].Off, curFrames[same].Len)))
+            while (same < prev.Count && same < cur.Count && prev[same] == cur[same])
             {
                 same++;
             }
 
-            for (int i = prevFrames.Count - 1; i >= same; i--)
+            for (int i = prev.Count - 1; i >= same; i--)
             {
-                Close(prev.AsSpan(prevFrames[i].Off, prevFrames[i].Len), i, openStart[i], v, openDelta[i], openHasDelta[i], minTime);
+                Close(prev[i], i, openStart[i], v, openDelta[i], openHasDelta[i], minTime);
             }
 
             openStart.RemoveRange(same, openStart.Count - same);
             openDelta.RemoveRange(same, openDelta.Count - same);
             openHasDelta.RemoveRange(same, openHasDelta.Count - same);
-            int last = curFrames.Count - 1;
+            int last = cur.Count - 1;
             for (int i = same; i <= last; i++)
             {
                 openStart.Add(v);
@@ -151,19 +162,38 @@ public sealed class FlameLayout
 
             v += hasDelta ? input.Second(line) : input.First(line);
             (cur, prev) = (prev, cur);
-            (curFrames, prevFrames) = (prevFrames, curFrames);
         }
 
-        for (int i = prevFrames.Count - 1; i >= 0; i--)
+        for (int i = prev.Count - 1; i >= 0; i--)
         {
-            Close(prev.AsSpan(prevFrames[i].Off, prevFrames[i].Len), i, openStart[i], v, openDelta[i], openHasDelta[i], minTime);
+            Close(prev[i], i, openStart[i], v, openDelta[i], openHasDelta[i], minTime);
         }
 
         _array = [.. _nodes];
         _nodes.Clear();
     }
 
-    private void Close(ReadOnlySpan<byte> name, int depth, double start, double end, double delta, bool hasDelta, double minTime)
+    private static void AddSplit(FoldedInput input, ReadOnlySpan<byte> stack, List<int> frames)
+    {
+        if (stack.IsEmpty)
+        {
+            return;
+        }
+
+        while (true)
+        {
+            int semi = stack.IndexOf((byte)';');
+            frames.Add((int)input.Intern(semi < 0 ? stack : stack[..semi]));
+            if (semi < 0)
+            {
+                return;
+            }
+
+            stack = stack[(semi + 1)..];
+        }
+    }
+
+    private void Close(int name, int depth, double start, double end, double delta, bool hasDelta, double minTime)
     {
         if (end - start < minTime)
         {
@@ -175,38 +205,7 @@ public sealed class FlameLayout
             DepthMax = depth;
         }
 
-        _nodes.Add(new FlameNode(_names.Intern(name), depth, start, end, delta, hasDelta));
-    }
-
-    /// <summary>The root (an empty name) followed by the ';'-separated frames, without trailing empty frames (perl's split).</summary>
-    private static void SplitFrames(ReadOnlySpan<byte> s, List<(int Off, int Len)> frames)
-    {
-        frames.Clear();
-        frames.Add((0, 0));
-        int end = s.Length;
-        while (end > 0 && s[end - 1] == (byte)';')
-        {
-            end--;
-        }
-
-        if (end == 0)
-        {
-            return;
-        }
-
-        int pos = 0;
-        while (true)
-        {
-            int semi = s[pos..end].IndexOf((byte)';');
-            if (semi < 0)
-            {
-                frames.Add((pos, end - pos));
-                return;
-            }
-
-            frames.Add((pos, semi));
-            pos += semi + 1;
-        }
+        _nodes.Add(new FlameNode((StringId)name, depth, start, end, delta, hasDelta));
     }
 
     /// <summary>

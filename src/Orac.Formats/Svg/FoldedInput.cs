@@ -4,7 +4,9 @@ using Orac.Model;
 namespace Orac.Formats.Svg;
 
 /// <summary>
-/// The accepted lines of flamegraph.pl input, kept as bytes in one buffer in input order. A line is
+/// The accepted lines of flamegraph.pl input, in input order, each kept as a sequence of interned
+/// frame names plus its tail (the whitespace and count text), so memory follows the number of
+/// distinct frames and stacks rather than the input's size. A line is
 /// accepted when it matches <c>^(.*)\s(\d+(?:\.\d*)?)$</c>, optionally twice (two counts: a
 /// differential graph). Under <c>--reverse</c> the stack is reversed and the line rebuilt as
 /// <c>stack count[ count2]</c> before sorting, as the perl tool does.
@@ -12,20 +14,33 @@ namespace Orac.Formats.Svg;
 public sealed class FoldedInput
 {
     private static readonly System.Buffers.SearchValues<byte> s_space = System.Buffers.SearchValues.Create(" \t\n\v\f\r"u8);
-    private byte[] _buf = new byte[1 << 16];
-    private int _len;
-    private int[] _start = new int[1024];
-    private int[] _stackLen = new int[1024];
-    private int[] _lineLen = new int[1024];
+
+    // Only the builder's string table is used: it is the public way to intern bytes.
+    private readonly ProfileBuilder _names = new();
+    private readonly StringId _empty;
+    private int[] _pool = new int[1 << 16];
+    private int _poolLen;
+    private byte[] _tails = new byte[1 << 14];
+    private int _tailsLen;
+    private int[] _poolStart = new int[1024];
+    private int[] _depth = new int[1024];
+    private int[] _tailStart = new int[1024];
+    private int[] _tailLen = new int[1024];
     private double[] _count = new double[1024];
     private double[] _count2 = new double[1024];
     private bool[] _hasSecond = new bool[1024];
+    private int[] _hash = new int[1024];
+    private int[] _table = new int[4096]; // line index + 1 per slot; 0 is empty
     private int _lines;
     private byte[] _scratch = new byte[256];
-    private int[] _table = new int[4096]; // line index + 1 per slot; 0 is empty
-    private int[] _hash = new int[1024];
+    private int[] _ids = new int[256];
+    private byte[] _cmpA = new byte[256];
+    private byte[] _cmpB = new byte[256];
 
-    /// <summary>Number of accepted lines.</summary>
+    /// <summary>Creates an empty input.</summary>
+    public FoldedInput() => _empty = _names.Intern(ReadOnlySpan<byte>.Empty);
+
+    /// <summary>Number of accepted (distinct, when merging) lines.</summary>
     public int Count => _lines;
 
     /// <summary>Lines that did not match the input rule.</summary>
@@ -45,24 +60,21 @@ public sealed class FoldedInput
     /// </summary>
     public bool MergeDuplicates { get; set; } = true;
 
-    /// <summary>Hard cap on the bytes kept in memory.</summary>
-    public long MaxBytes { get; set; } = Array.MaxLength;
+    /// <summary>Interned frame names.</summary>
+    public StringTable Names => _names.Strings;
 
-    internal byte[] Buffer => _buf;
+    /// <summary>The id of the empty name (the root's name).</summary>
+    public StringId EmptyName => _empty;
 
-    internal int Start(int i) => _start[i];
-
-    internal int StackLength(int i) => _stackLen[i];
-
-    internal ReadOnlySpan<byte> Line(int i) => new(_buf, _start[i], _lineLen[i]);
-
-    internal ReadOnlySpan<byte> Stack(int i) => new(_buf, _start[i], _stackLen[i]);
+    internal ReadOnlySpan<int> Frames(int i) => new(_pool, _poolStart[i], _depth[i]);
 
     internal double First(int i) => _count[i];
 
     internal double Second(int i) => _count2[i];
 
     internal bool HasSecond(int i) => _hasSecond[i];
+
+    internal StringId Intern(ReadOnlySpan<byte> name) => _names.Intern(name);
 
     /// <summary>Reads every line of <paramref name="input"/>.</summary>
     public void Read(Stream input, bool reverse)
@@ -109,9 +121,7 @@ public sealed class FoldedInput
             return;
         }
 
-        int stack2Len = 0;
-        int count2Start = 0;
-        bool two = Split(line[..stackLen], out stack2Len, out count2Start);
+        bool two = Split(line[..stackLen], out int stack2Len, out int count2Start);
         if (reverse)
         {
             line = Reversed(line, two ? stack2Len : stackLen, two ? count2Start : countStart, two ? countStart : -1);
@@ -124,11 +134,17 @@ public sealed class FoldedInput
             two = Split(line[..stackLen], out stack2Len, out count2Start);
         }
 
+        ReadOnlySpan<byte> stack = line[..(two ? stack2Len : stackLen)];
+        ReadOnlySpan<byte> tail = line[stack.Length..];
+        double c = ParseNumber(line[countStart..]);
+
+        // Repeated stacks are found by their bytes before any frame is interned: the common case costs one hash.
         int hash = 0;
         if (MergeDuplicates && !two)
         {
-            ReadOnlySpan<byte> key = line[..stackLen];
-            hash = StringTable.Hash(key) | 1;
+            var h = default(HashCode);
+            h.AddBytes(stack);
+            hash = h.ToHashCode() | 1;
             int mask = _table.Length - 1;
             int slot = hash & mask;
             while (true)
@@ -140,9 +156,9 @@ public sealed class FoldedInput
                 }
 
                 int li = e - 1;
-                if (_hash[li] == hash && !_hasSecond[li] && Stack(li).SequenceEqual(key))
+                if (_hash[li] == hash && StackEquals(li, stack))
                 {
-                    _count[li] += ParseNumber(line[countStart..]);
+                    _count[li] += c;
                     return;
                 }
 
@@ -150,21 +166,41 @@ public sealed class FoldedInput
             }
         }
 
-        if ((long)_len + line.Length > MaxBytes)
+        int depth = 0;
+        if (!stack.IsEmpty)
         {
-            throw new OracException($"input too large: more than {MaxBytes} bytes of distinct stacks");
+            int pos = 0;
+            while (true)
+            {
+                int semi = stack[pos..].IndexOf((byte)';');
+                ReadOnlySpan<byte> name = semi < 0 ? stack[pos..] : stack.Slice(pos, semi);
+                if (depth == _ids.Length)
+                {
+                    Array.Resize(ref _ids, depth * 2);
+                }
+
+                _ids[depth++] = (int)_names.Intern(name);
+                if (semi < 0)
+                {
+                    break;
+                }
+
+                pos += semi + 1;
+            }
         }
 
-        EnsureLine(line.Length);
-        int at = _len;
-        line.CopyTo(_buf.AsSpan(at));
-        _len += line.Length;
-        _start[_lines] = at;
-        _lineLen[_lines] = line.Length;
-        double c = ParseNumber(line[countStart..]);
+        ReadOnlySpan<int> ids = _ids.AsSpan(0, depth);
+        EnsureLine(depth, tail.Length);
+        ids.CopyTo(_pool.AsSpan(_poolLen));
+        _poolStart[_lines] = _poolLen;
+        _depth[_lines] = depth;
+        _poolLen += depth;
+        tail.CopyTo(_tails.AsSpan(_tailsLen));
+        _tailStart[_lines] = _tailsLen;
+        _tailLen[_lines] = tail.Length;
+        _tailsLen += tail.Length;
         if (two)
         {
-            _stackLen[_lines] = stack2Len;
             _count[_lines] = ParseNumber(line[count2Start..stackLen]);
             _count2[_lines] = c;
             _hasSecond[_lines] = true;
@@ -172,8 +208,8 @@ public sealed class FoldedInput
         }
         else
         {
-            _stackLen[_lines] = stackLen;
             _count[_lines] = c;
+            _count2[_lines] = 0;
             _hasSecond[_lines] = false;
         }
 
@@ -186,65 +222,35 @@ public sealed class FoldedInput
         _lines++;
     }
 
-    private ReadOnlySpan<byte> Reversed(ReadOnlySpan<byte> line, int stackLen, int firstCountStart, int secondCountStart)
+    private bool StackEquals(int line, ReadOnlySpan<byte> stack)
     {
-        ReadOnlySpan<byte> stack = line[..stackLen];
-        int need = line.Length + 2;
-        if (_scratch.Length < need)
+        ReadOnlySpan<int> frames = Frames(line);
+        if (frames.Length == 0)
         {
-            _scratch = new byte[Math.Max(need, _scratch.Length * 2)];
+            return stack.IsEmpty;
         }
 
-        // perl's split(";") drops trailing empty fields; join puts the survivors back in reverse order.
-        int end = stack.Length;
-        while (end > 0 && stack[end - 1] == (byte)';')
+        for (int f = 0; f < frames.Length; f++)
         {
-            end--;
-        }
-
-        stack = stack[..end];
-        int w = 0;
-        int hi = stack.Length;
-        bool first = true;
-        while (hi >= 0 && stack.Length > 0)
-        {
-            int semi = stack[..hi].LastIndexOf((byte)';');
-            ReadOnlySpan<byte> f = stack[(semi + 1)..hi];
-            if (!first)
+            ReadOnlySpan<byte> name = Names.GetBytes((StringId)frames[f]);
+            if (!stack.StartsWith(name))
             {
-                _scratch[w++] = (byte)';';
+                return false;
             }
 
-            first = false;
-            f.CopyTo(_scratch.AsSpan(w));
-            w += f.Length;
-            if (semi < 0)
+            stack = stack[name.Length..];
+            if (f < frames.Length - 1)
             {
-                break;
+                if (stack.IsEmpty || stack[0] != (byte)';')
+                {
+                    return false;
+                }
+
+                stack = stack[1..];
             }
-
-            hi = semi;
         }
 
-        _scratch[w++] = (byte)' ';
-        ReadOnlySpan<byte> c1 = secondCountStart < 0 ? line[firstCountStart..] : line[firstCountStart..(secondCountStart - 1)];
-        // The first count's text runs to its whitespace; find its exact end.
-        if (secondCountStart >= 0)
-        {
-            c1 = TrimToNumber(line[firstCountStart..]);
-        }
-
-        c1.CopyTo(_scratch.AsSpan(w));
-        w += c1.Length;
-        if (secondCountStart >= 0)
-        {
-            _scratch[w++] = (byte)' ';
-            ReadOnlySpan<byte> c2 = line[secondCountStart..];
-            c2.CopyTo(_scratch.AsSpan(w));
-            w += c2.Length;
-        }
-
-        return _scratch.AsSpan(0, w);
+        return stack.IsEmpty;
     }
 
     private void Insert(int line, int hash)
@@ -280,6 +286,61 @@ public sealed class FoldedInput
         _table[slot] = line + 1;
     }
 
+    private ReadOnlySpan<byte> Reversed(ReadOnlySpan<byte> line, int stackLen, int firstCountStart, int secondCountStart)
+    {
+        ReadOnlySpan<byte> stack = line[..stackLen];
+        int need = line.Length + 2;
+        if (_scratch.Length < need)
+        {
+            _scratch = new byte[Math.Max(need, _scratch.Length * 2)];
+        }
+
+        // perl's split(";") drops trailing empty fields; join puts the survivors back in reverse order.
+        int end = stack.Length;
+        while (end > 0 && stack[end - 1] == (byte)';')
+        {
+            end--;
+        }
+
+        stack = stack[..end];
+        int w = 0;
+        int hi = stack.Length;
+        bool first = true;
+        while (stack.Length > 0)
+        {
+            int semi = stack[..hi].LastIndexOf((byte)';');
+            ReadOnlySpan<byte> f = stack[(semi + 1)..hi];
+            if (!first)
+            {
+                _scratch[w++] = (byte)';';
+            }
+
+            first = false;
+            f.CopyTo(_scratch.AsSpan(w));
+            w += f.Length;
+            if (semi < 0)
+            {
+                break;
+            }
+
+            hi = semi;
+        }
+
+        _scratch[w++] = (byte)' ';
+        ReadOnlySpan<byte> c1 = secondCountStart < 0 ? line[firstCountStart..] : TrimToNumber(line[firstCountStart..]);
+        c1.CopyTo(_scratch.AsSpan(w));
+        w += c1.Length;
+        if (secondCountStart >= 0)
+        {
+            _scratch[w++] = (byte)' ';
+            ReadOnlySpan<byte> c2 = line[secondCountStart..];
+            c2.CopyTo(_scratch.AsSpan(w));
+            w += c2.Length;
+        }
+
+        return _scratch.AsSpan(0, w);
+    }
+
     private static ReadOnlySpan<byte> TrimToNumber(ReadOnlySpan<byte> s)
     {
         int i = 0;
@@ -291,25 +352,37 @@ public sealed class FoldedInput
         return s[..i];
     }
 
-    private void EnsureLine(int bytes)
+    private void EnsureLine(int depth, int tailLen)
     {
-        if (_len + bytes > _buf.Length)
+        if (_poolLen + depth > _pool.Length)
         {
-            long size = Math.Max((long)_buf.Length * 2, (long)_len + bytes);
+            long size = Math.Max((long)_pool.Length * 2, (long)_poolLen + depth);
             if (size > Array.MaxLength)
             {
-                throw new OracException("input too large: more than 2 GiB of stacks");
+                throw new OracException("input too large: more than 2^31 frames in distinct stacks");
             }
 
-            Array.Resize(ref _buf, (int)size);
+            Array.Resize(ref _pool, (int)size);
         }
 
-        if (_lines == _start.Length)
+        if (_tailsLen + tailLen > _tails.Length)
+        {
+            long size = Math.Max((long)_tails.Length * 2, (long)_tailsLen + tailLen);
+            if (size > Array.MaxLength)
+            {
+                throw new OracException("input too large");
+            }
+
+            Array.Resize(ref _tails, (int)size);
+        }
+
+        if (_lines == _poolStart.Length)
         {
             int n = _lines * 2;
-            Array.Resize(ref _start, n);
-            Array.Resize(ref _stackLen, n);
-            Array.Resize(ref _lineLen, n);
+            Array.Resize(ref _poolStart, n);
+            Array.Resize(ref _depth, n);
+            Array.Resize(ref _tailStart, n);
+            Array.Resize(ref _tailLen, n);
             Array.Resize(ref _count, n);
             Array.Resize(ref _count2, n);
             Array.Resize(ref _hasSecond, n);
@@ -393,17 +466,8 @@ public sealed class FoldedInput
     /// <summary>Line indices in bytewise order of the whole line (<c>LC_ALL=C sort</c>), ties in input order.</summary>
     public int[] SortedOrder()
     {
-        var order = new int[_lines];
-        for (int i = 0; i < order.Length; i++)
-        {
-            order[i] = i;
-        }
-
-        Array.Sort(order, (a, b) =>
-        {
-            int c = Line(a).SequenceCompareTo(Line(b));
-            return c != 0 ? c : a.CompareTo(b);
-        });
+        int[] order = InputOrder();
+        Array.Sort(order, CompareLines);
         return order;
     }
 
@@ -417,5 +481,92 @@ public sealed class FoldedInput
         }
 
         return order;
+    }
+
+    /// <summary>The bytes of line <paramref name="i"/> as read (after --reverse), for tests and slow comparisons.</summary>
+    internal int MaterializeLine(int i, ref byte[] buf)
+    {
+        ReadOnlySpan<int> frames = Frames(i);
+        int w = 0;
+        for (int f = 0; f < frames.Length; f++)
+        {
+            ReadOnlySpan<byte> name = Names.GetBytes((StringId)frames[f]);
+            if (buf.Length < w + name.Length + 1)
+            {
+                Array.Resize(ref buf, Math.Max(buf.Length * 2, w + name.Length + 1));
+            }
+
+            if (f > 0)
+            {
+                buf[w++] = (byte)';';
+            }
+
+            name.CopyTo(buf.AsSpan(w));
+            w += name.Length;
+        }
+
+        ReadOnlySpan<byte> tail = new(_tails, _tailStart[i], _tailLen[i]);
+        if (buf.Length < w + tail.Length)
+        {
+            Array.Resize(ref buf, Math.Max(buf.Length * 2, w + tail.Length));
+        }
+
+        tail.CopyTo(buf.AsSpan(w));
+        return w + tail.Length;
+    }
+
+    private int CompareLines(int a, int b)
+    {
+        int c = CompareFast(a, b);
+        if (c == int.MinValue)
+        {
+            int la = MaterializeLine(a, ref _cmpA);
+            int lb = MaterializeLine(b, ref _cmpB);
+            c = _cmpA.AsSpan(0, la).SequenceCompareTo(_cmpB.AsSpan(0, lb));
+        }
+
+        return c != 0 ? c : a.CompareTo(b);
+    }
+
+    /// <summary>Bytewise comparison on interned frames; int.MinValue when only the bytes can decide.</summary>
+    private int CompareFast(int a, int b)
+    {
+        ReadOnlySpan<int> fa = Frames(a);
+        ReadOnlySpan<int> fb = Frames(b);
+        int n = Math.Min(fa.Length, fb.Length);
+        int i = 0;
+        while (i < n && fa[i] == fb[i])
+        {
+            i++;
+        }
+
+        if (i < n)
+        {
+            ReadOnlySpan<byte> na = Names.GetBytes((StringId)fa[i]);
+            ReadOnlySpan<byte> nb = Names.GetBytes((StringId)fb[i]);
+            int common = na.CommonPrefixLength(nb);
+            if (common < na.Length && common < nb.Length)
+            {
+                return na[common].CompareTo(nb[common]);
+            }
+
+            // One name is a prefix of the other: what follows the shorter decides.
+            byte nextA = common < na.Length ? na[common] : i + 1 < fa.Length ? (byte)';' : _tails[_tailStart[a]];
+            byte nextB = common < nb.Length ? nb[common] : i + 1 < fb.Length ? (byte)';' : _tails[_tailStart[b]];
+            return nextA != nextB ? nextA.CompareTo(nextB) : int.MinValue;
+        }
+
+        if (fa.Length == fb.Length)
+        {
+            return new ReadOnlySpan<byte>(_tails, _tailStart[a], _tailLen[a]).SequenceCompareTo(new ReadOnlySpan<byte>(_tails, _tailStart[b], _tailLen[b]));
+        }
+
+        if (fa.Length == 0 || fb.Length == 0)
+        {
+            return int.MinValue;
+        }
+
+        // One stack is a prefix of the other: the shorter continues with its tail (whitespace), the longer with ';'.
+        return fa.Length < fb.Length ? _tails[_tailStart[a]].CompareTo((byte)';') : ((byte)';').CompareTo(_tails[_tailStart[b]]);
     }
 }
