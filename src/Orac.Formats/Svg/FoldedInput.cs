@@ -18,8 +18,12 @@ public sealed class FoldedInput
     // Only the builder's string table is used: it is the public way to intern bytes.
     private readonly ProfileBuilder _names = new();
     private readonly StringId _empty;
-    private int[] _pool = new int[1 << 16];
-    private int _poolLen;
+    // Frame ids live in fixed-size chunks (a line never straddles two), so growing never copies or
+    // doubles the largest structure.
+    private const int ChunkInts = 1 << 16;
+    private readonly List<int[]> _chunks = [new int[ChunkInts]];
+    private int _poolLen; // used ints in the last chunk
+    private int[] _lineChunk = new int[1024];
     private byte[] _tails = new byte[1 << 14];
     private int _tailsLen;
     private int[] _poolStart = new int[1024];
@@ -66,7 +70,7 @@ public sealed class FoldedInput
     /// <summary>The id of the empty name (the root's name).</summary>
     public StringId EmptyName => _empty;
 
-    internal ReadOnlySpan<int> Frames(int i) => new(_pool, _poolStart[i], _depth[i]);
+    internal ReadOnlySpan<int> Frames(int i) => new(_chunks[_lineChunk[i]], _poolStart[i], _depth[i]);
 
     internal double First(int i) => _count[i];
 
@@ -191,7 +195,8 @@ public sealed class FoldedInput
 
         ReadOnlySpan<int> ids = _ids.AsSpan(0, depth);
         EnsureLine(depth, tail.Length);
-        ids.CopyTo(_pool.AsSpan(_poolLen));
+        ids.CopyTo(_chunks[^1].AsSpan(_poolLen));
+        _lineChunk[_lines] = _chunks.Count - 1;
         _poolStart[_lines] = _poolLen;
         _depth[_lines] = depth;
         _poolLen += depth;
@@ -354,15 +359,10 @@ public sealed class FoldedInput
 
     private void EnsureLine(int depth, int tailLen)
     {
-        if (_poolLen + depth > _pool.Length)
+        if (_poolLen + depth > _chunks[^1].Length)
         {
-            long size = Math.Max((long)_pool.Length * 2, (long)_poolLen + depth);
-            if (size > Array.MaxLength)
-            {
-                throw new OracException("input too large: more than 2^31 frames in distinct stacks");
-            }
-
-            Array.Resize(ref _pool, (int)size);
+            _chunks.Add(new int[Math.Max(ChunkInts, depth)]);
+            _poolLen = 0;
         }
 
         if (_tailsLen + tailLen > _tails.Length)
@@ -381,6 +381,7 @@ public sealed class FoldedInput
             int n = _lines * 2;
             Array.Resize(ref _poolStart, n);
             Array.Resize(ref _depth, n);
+            Array.Resize(ref _lineChunk, n);
             Array.Resize(ref _tailStart, n);
             Array.Resize(ref _tailLen, n);
             Array.Resize(ref _count, n);
