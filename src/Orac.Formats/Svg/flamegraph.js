@@ -16,10 +16,11 @@ function init(evt) {
 		}
 		if (!r || !t || !ti) continue;
 		var tip = ti.textContent, p = tip.lastIndexOf(" (");
+		var cnt = p >= 0 ? parseFloat(tip.substring(p + 2).replace(/,/g, "")) : 0;
 		var x = +r.getAttribute("x"), w = +r.getAttribute("width");
 		g._fg = fg_nodes.length;
 		fg_nodes.push({ g: g, r: r, t: t, tip: tip, name: p >= 0 ? tip.substring(0, p) : tip,
-			x: x, w: w, y: +r.getAttribute("y"), fill: r.getAttribute("fill") });
+			x: x, w: w, y: +r.getAttribute("y"), fill: r.getAttribute("fill"), n: isNaN(cnt) ? 0 : cnt });
 	}
 	fg_frames.addEventListener("click", function (e) {
 		var n = fg_find(e.target); if (n) { fg_zoom(n); fg_save(); }
@@ -98,24 +99,28 @@ function fg_search(term) {
 	var re;
 	try { re = new RegExp(term, fg_ic ? "i" : ""); } catch (e) { return; }
 	fg_term = term;
-	var spans = [], root = 0;
+	// Matched share in counts (from the tooltips, exact even for sub-pixel frames); a match inside
+	// another match (same x range, further from the root) is counted once.
+	var hits = [], root = 0;
 	for (var i = 0; i < fg_nodes.length; i++) {
 		var n = fg_nodes[i];
-		if (n.w > root) root = n.w;
-		if (re.test(n.name)) { n.r.setAttribute("fill", "rgb(230,0,230)"); spans.push([n.x, n.x + n.w]); }
+		if (n.n > root) root = n.n;
+		if (re.test(n.name)) { n.r.setAttribute("fill", "rgb(230,0,230)"); hits.push(n); }
 		else n.r.setAttribute("fill", n.fill);
 	}
-	// Matched share: union of matching spans, so nested matches count once.
-	spans.sort(function (a, b) { return a[0] - b[0]; });
-	var covered = 0, end = -1;
-	for (var j = 0; j < spans.length; j++) {
-		var s = spans[j];
-		if (s[0] >= end) { covered += s[1] - s[0]; end = s[1]; }
-		else if (s[1] > end) { covered += s[1] - end; end = s[1]; }
+	var depth = function (n) { return fg_inverted ? n.y : -n.y; };
+	hits.sort(function (a, b) { return a.x - b.x || depth(a) - depth(b); });
+	var covered = 0, open = [], eps = 0.05;
+	for (var j = 0; j < hits.length; j++) {
+		var h = hits[j];
+		while (open.length && h.x >= open[open.length - 1].x + open[open.length - 1].w + eps) open.pop();
+		var top = open.length ? open[open.length - 1] : null;
+		if (top && depth(h) > depth(top) && h.x + h.w <= top.x + top.w + eps) continue;
+		covered += h.n; open.push(h);
 	}
 	fg_searchbtn.classList.add("show"); fg_searchbtn.firstChild.nodeValue = "Reset Search";
 	fg_matched.classList.remove("hide");
-	var pct = root > 0 ? 100 * covered / root : 0;
+	var pct = root > 0 ? Math.min(100, 100 * covered / root) : 0;
 	fg_matched.firstChild.nodeValue = "Matched: " + (pct === 100 ? "100" : pct.toFixed(1)) + "%";
 }
 function fg_save() {
