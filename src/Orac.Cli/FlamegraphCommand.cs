@@ -68,7 +68,7 @@ public static class FlamegraphCommand
         bool ok = FlameGraphSvg.Render(input, options, output, ctx.Error);
         if (!ok)
         {
-            ctx.Error.WriteLine("orac: flamegraph: no valid input (expected 'frame;frame;... count' lines)");
+            ctx.Error.WriteLine("orac: flamegraph: no valid input (expected 'frame;frame;... count' lines; for perf script text run 'orac collapse perf' first)");
             return OracException.Usage;
         }
 

@@ -31,6 +31,11 @@ public static class FlameGraphSvg
             warnings.WriteLine($"flamegraph: ignored {input.Ignored} lines with invalid format");
         }
 
+        if (layout.Time > 0 && layout.Time < 100 && warnings is not null)
+        {
+            warnings.WriteLine($"flamegraph: stack count is low ({layout.Time}); the graph may not be representative");
+        }
+
         var svg = new SvgBuffer(output);
         if (layout.Time == 0)
         {
