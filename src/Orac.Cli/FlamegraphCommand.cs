@@ -180,6 +180,13 @@ public static class FlamegraphCommand
             throw p.Usage("--notes can't contain < or >");
         }
 
+        // The SVG is written as UTF-8 bytes; only declarations that keep it well-formed are accepted
+        // (ISO-8859-1 reads any byte, so it stays well-formed, though non-ASCII names show as mojibake).
+        if (o.Encoding is not null && o.Encoding.ToUpperInvariant() is not ("UTF-8" or "UTF8" or "ISO-8859-1" or "LATIN1"))
+        {
+            throw p.Usage($"--encoding '{o.Encoding}' is not supported (UTF-8 or ISO-8859-1)");
+        }
+
         string? minWidth = p.Get("--minwidth");
         if (minWidth is not null)
         {

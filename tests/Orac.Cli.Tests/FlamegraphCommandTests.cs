@@ -148,6 +148,7 @@ public partial class FlamegraphCommandTests
     [InlineData("--notes", "a<b")]
     [InlineData("--minwidth", "x%")]
     [InlineData("--width", "-5")]
+    [InlineData("--encoding", "x\"y")]
     public void BadOption_UsageError(string opt, string value)
     {
         (int code, _, string err) = Run(opt, value, Data("basic.folded"));
