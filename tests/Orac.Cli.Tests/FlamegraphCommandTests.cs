@@ -216,24 +216,16 @@ public partial class FlamegraphCommandTests
         {
             (int code, _, _) = Run(Data("basic.folded"), "-o", svgPath);
             Assert.Equal(0, code);
-            var psi = new System.Diagnostics.ProcessStartInfo(chromium!)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (string a in (string[])["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + profile, "--virtual-time-budget=3000", "--dump-dom", "file://" + svgPath + "?s=work"])
-            {
-                psi.ArgumentList.Add(a);
-            }
-
-            using var p = System.Diagnostics.Process.Start(psi)!;
-            Task<string> stderr = p.StandardError.ReadToEndAsync();
-            string dom = p.StandardOutput.ReadToEnd();
-            Assert.True(p.WaitForExit(60_000), "chromium did not exit");
-            _ = stderr.Result;
+            string dom = DumpDom(chromium!, profile, "file://" + svgPath + "?s=work");
             Assert.Contains("Matched: ", dom, StringComparison.Ordinal);
             Assert.Contains("rgb(230,0,230)", dom, StringComparison.Ordinal);
+
+            // Zoom restored from the URL: the zoomed frame spans the full width and its ancestors are dimmed.
+            Match idle = Regex.Match(File.ReadAllText(svgPath), "<title>idle \\([^<]*</title><rect x=\"([^\"]*)\" y=\"([^\"]*)\"");
+            Assert.True(idle.Success);
+            string zoomed = DumpDom(chromium!, profile, $"file://{svgPath}?x={idle.Groups[1].Value}&y={idle.Groups[2].Value}");
+            Assert.Matches("<title>idle \\([^<]*</title><rect x=\"10(\\.0)?\" y=\"[^\"]*\" width=\"1180(\\.0)?\"", zoomed);
+            Assert.Contains("class=\"parent\"", zoomed, StringComparison.Ordinal);
         }
         finally
         {
@@ -246,6 +238,27 @@ public partial class FlamegraphCommandTests
             {
             }
         }
+    }
+
+    private static string DumpDom(string chromium, string profile, string url)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(chromium)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in (string[])["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + profile, "--virtual-time-budget=3000", "--dump-dom", url])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        string dom = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(60_000), "chromium did not exit");
+        _ = stderr.Result;
+        return dom;
     }
 
     private static string? FindChromium()
