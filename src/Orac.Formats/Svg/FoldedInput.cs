@@ -170,6 +170,14 @@ public sealed class FoldedInput
             }
         }
 
+        else if (!two && _lines > 0 && !_hasSecond[_lines - 1] && StackEquals(_lines - 1, stack))
+        {
+            // In input order only a repeat of the line just before can merge, and it merges exactly:
+            // the perl tool opens and closes nothing for it and just advances the time.
+            _count[_lines - 1] += c;
+            return;
+        }
+
         int depth = 0;
         if (!stack.IsEmpty)
         {

@@ -87,6 +87,19 @@ public class FoldedInputTests
     }
 
     [Fact]
+    public void InputOrder_OnlyAdjacentRepeatsMerge()
+    {
+        var input = new FoldedInput { MergeDuplicates = false };
+        input.Add("a;b 1"u8, false);
+        input.Add("a;b 2"u8, false);
+        input.Add("c 1"u8, false);
+        input.Add("a;b 4"u8, false);
+        Assert.Equal(3, input.Count);
+        Assert.Equal(3, input.First(0));
+        Assert.Equal(4, input.First(2));
+    }
+
+    [Fact]
     public void Reverse_RebuildsLineLeafFirst()
     {
         var input = new FoldedInput();
