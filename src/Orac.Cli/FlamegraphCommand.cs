@@ -95,8 +95,10 @@ public static class FlamegraphCommand
         //     var warnings = new ParseWarnings();
         //     Profile profile = PerfScriptCollapser.Read(stream, name, new PerfCollapseOptions(), warnings);
         //     input.AddProfile(profile, options.Reverse);
-        //     warnings.WriteTo(ctx.Error);   // whatever ParseWarnings offers for reporting
-        // FoldedInput.AddProfile already turns any Profile into flamegraph lines.
+        //     warnings.WriteTo(ctx.Error);
+        // FoldedInput.AddProfile already turns any Profile into flamegraph lines (the collapsed, sorted
+        // stacks flamegraph.pl would read). Consecutive perf inputs should go through the collapser's
+        // Read(IReadOnlyList<Stream>, …) overload together, as perl continues a sample across files.
         _ = stream;
         _ = input;
         _ = options;
