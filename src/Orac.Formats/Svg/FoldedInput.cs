@@ -29,10 +29,9 @@ public sealed class FoldedInput
     private int[] _poolStart = new int[1024];
     private int[] _depth = new int[1024];
     private int[] _tailStart = new int[1024];
-    private int[] _tailLen = new int[1024];
     private double[] _count = new double[1024];
-    private double[] _count2 = new double[1024];
-    private bool[] _hasSecond = new bool[1024];
+    private double[]? _count2; // second counts, allocated at the first two-count line
+    private bool[]? _hasSecond;
     private int[] _hash = new int[1024];
     private int[] _table = new int[4096]; // line index + 1 per slot; 0 is empty
     private int _lines;
@@ -74,9 +73,12 @@ public sealed class FoldedInput
 
     internal double First(int i) => _count[i];
 
-    internal double Second(int i) => _count2[i];
+    internal double Second(int i) => _count2 is null ? 0 : _count2[i];
 
-    internal bool HasSecond(int i) => _hasSecond[i];
+    internal bool HasSecond(int i) => _hasSecond is not null && _hasSecond[i];
+
+    // Tails are appended in line order, so each ends where the next begins.
+    private int TailLength(int i) => (i + 1 < _lines ? _tailStart[i + 1] : _tailsLen) - _tailStart[i];
 
     internal StringId Intern(ReadOnlySpan<byte> name) => _names.Intern(name);
 
@@ -170,7 +172,7 @@ public sealed class FoldedInput
             }
         }
 
-        else if (!two && _lines > 0 && !_hasSecond[_lines - 1] && StackEquals(_lines - 1, stack))
+        else if (!two && _lines > 0 && !HasSecond(_lines - 1) && StackEquals(_lines - 1, stack))
         {
             // In input order only a repeat of the line just before can merge, and it merges exactly:
             // the perl tool opens and closes nothing for it and just advances the time.
@@ -210,11 +212,12 @@ public sealed class FoldedInput
         _poolLen += depth;
         tail.CopyTo(_tails.AsSpan(_tailsLen));
         _tailStart[_lines] = _tailsLen;
-        _tailLen[_lines] = tail.Length;
         _tailsLen += tail.Length;
         if (two)
         {
             _count[_lines] = ParseNumber(line[count2Start..stackLen]);
+            _count2 ??= new double[_count.Length];
+            _hasSecond ??= new bool[_count.Length];
             _count2[_lines] = c;
             _hasSecond[_lines] = true;
             AnySecond = true;
@@ -222,8 +225,11 @@ public sealed class FoldedInput
         else
         {
             _count[_lines] = c;
-            _count2[_lines] = 0;
-            _hasSecond[_lines] = false;
+            if (_hasSecond is not null)
+            {
+                _count2![_lines] = 0;
+                _hasSecond[_lines] = false;
+            }
         }
 
         _hash[_lines] = hash;
@@ -391,10 +397,12 @@ public sealed class FoldedInput
             Array.Resize(ref _depth, n);
             Array.Resize(ref _lineChunk, n);
             Array.Resize(ref _tailStart, n);
-            Array.Resize(ref _tailLen, n);
             Array.Resize(ref _count, n);
-            Array.Resize(ref _count2, n);
-            Array.Resize(ref _hasSecond, n);
+            if (_hasSecond is not null)
+            {
+                Array.Resize(ref _count2, n);
+                Array.Resize(ref _hasSecond, n);
+            }
             Array.Resize(ref _hash, n);
         }
     }
@@ -514,7 +522,7 @@ public sealed class FoldedInput
             w += name.Length;
         }
 
-        ReadOnlySpan<byte> tail = new(_tails, _tailStart[i], _tailLen[i]);
+        ReadOnlySpan<byte> tail = new(_tails, _tailStart[i], TailLength(i));
         if (buf.Length < w + tail.Length)
         {
             Array.Resize(ref buf, Math.Max(buf.Length * 2, w + tail.Length));
@@ -567,7 +575,7 @@ public sealed class FoldedInput
 
         if (fa.Length == fb.Length)
         {
-            return new ReadOnlySpan<byte>(_tails, _tailStart[a], _tailLen[a]).SequenceCompareTo(new ReadOnlySpan<byte>(_tails, _tailStart[b], _tailLen[b]));
+            return new ReadOnlySpan<byte>(_tails, _tailStart[a], TailLength(a)).SequenceCompareTo(new ReadOnlySpan<byte>(_tails, _tailStart[b], TailLength(b)));
         }
 
         if (fa.Length == 0 || fb.Length == 0)
