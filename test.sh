@@ -9,6 +9,8 @@ need_apt=()
 command -v perl >/dev/null 2>&1 || need_apt+=(perl)
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
+# chromium: end-to-end test of the flame graph's script (search from ?s= in the URL); skipped when absent.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "test.sh: installing ${need_apt[*]}" >&2
