@@ -1,3 +1,4 @@
+using Orac.Formats.Diff;
 using Orac.Formats.Folded;
 using Orac.Formats.Perf;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Orac.Formats;
+using Orac.Formats.Perf;
 using Orac.Formats.Svg;
 using Orac.Model;
 
@@ -51,9 +52,8 @@ public static class FlamegraphCommand
         {
             using Stream raw = InputFiles.Open(file, ctx.StdIn);
             string name = InputFiles.DisplayName(file);
-            byte[] head = ReadHead(raw, out int headLen);
-            using var stream = new PrefixStream(head, headLen, raw);
-            switch (Sniff(head.AsSpan(0, headLen)))
+            using var stream = new PeekableStream(raw);
+            switch (Sniff(stream.Peek(SniffBytes)))
             {
                 case InputKind.PerfScript:
                     ReadPerfScript(stream, name, input, options, ctx);
@@ -79,49 +79,16 @@ public static class FlamegraphCommand
     /// Decides what an input is from its first bytes (up to 64 KiB). This is the one place where
     /// formats are told apart.
     /// </summary>
-    public static InputKind Sniff(ReadOnlySpan<byte> head)
-    {
-        // INTEGRATION SEAM (branch `collapse`): replace the line below with
-        //     return PerfScriptCollapser.LooksLikePerfScript(head) ? InputKind.PerfScript : InputKind.Folded;
-        // once Orac.Formats.Perf.PerfScriptCollapser is merged. Until then every input is read as folded,
-        // so perf script text yields no valid lines and the command exits 2 with the error SVG.
-        _ = head;
-        return InputKind.Folded;
-    }
+    public static InputKind Sniff(ReadOnlySpan<byte> head) =>
+        PerfScriptCollapser.LooksLikePerfScript(head) ? InputKind.PerfScript : InputKind.Folded;
 
     private static void ReadPerfScript(Stream stream, string name, FoldedInput input, FlameGraphOptions options, CliContext ctx)
     {
-        // INTEGRATION SEAM (branch `collapse`): wire the collapser here, e.g.
-        //     var warnings = new ParseWarnings();
-        //     Profile profile = PerfScriptCollapser.Read(stream, name, new PerfCollapseOptions(), warnings);
-        //     input.AddProfile(profile, options.Reverse);
-        //     warnings.WriteTo(ctx.Error);
-        // FoldedInput.AddProfile already turns any Profile into flamegraph lines (the collapsed, sorted
-        // stacks flamegraph.pl would read). Consecutive perf inputs should go through the collapser's
-        // Read(IReadOnlyList<Stream>, …) overload together, as perl continues a sample across files.
-        _ = stream;
-        _ = input;
-        _ = options;
-        _ = ctx;
-        throw new OracException($"{name}: perf script input is not wired into 'orac flamegraph' yet; run 'orac collapse perf' first");
-    }
-
-    private static byte[] ReadHead(Stream raw, out int len)
-    {
-        byte[] head = new byte[SniffBytes];
-        len = 0;
-        while (len < head.Length)
-        {
-            int n = raw.Read(head, len, head.Length - len);
-            if (n == 0)
-            {
-                break;
-            }
-
-            len += n;
-        }
-
-        return head;
+        // perf script text is collapsed as 'stackcollapse-perf.pl FILE | flamegraph.pl' would see it.
+        var warnings = new ParseWarnings();
+        Profile profile = PerfScriptCollapser.Read(stream, name, new PerfCollapseOptions(), warnings);
+        input.AddProfile(profile, options.Reverse);
+        warnings.WriteTo(ctx.Error);
     }
 
     private static FlameGraphOptions ParseOptions(ArgParser p)
@@ -271,50 +238,5 @@ public static class FlamegraphCommand
         w.WriteLine("  --bgcolors yellow|blue|green|grey|#rrggbb  --hash  --random  --cp [--palfile palette.map]");
         w.WriteLine("  --reverse  --inverted  --flamechart  --negate  --factor F  --total N  --nameattr FILE  --encoding E");
         w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error or no valid input");
-    }
-
-    /// <summary>Replays the sniffed head, then the rest of the stream.</summary>
-    private sealed class PrefixStream(byte[] head, int headLen, Stream rest) : Stream
-    {
-        private int _pos;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_pos < headLen)
-            {
-                int n = Math.Min(buffer.Length, headLen - _pos);
-                head.AsSpan(_pos, n).CopyTo(buffer);
-                _pos += n;
-                return n;
-            }
-
-            return rest.Read(buffer);
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Orac.Formats;
 using Orac.Formats.Folded;
+using Orac.Formats.Perf;
 using Orac.Model;
 using Orac.Model.Wire;
 
@@ -86,15 +87,17 @@ public static class TopCommand
     }
 
     /// <summary>
-    /// Reads the input into a profile. Today only folded stacks are understood.
+    /// Reads the input into a profile: perf script text (detected from its first 64 KiB) or folded stacks.
     /// </summary>
     internal static Profile ReadProfile(Stream input, string name, ParseWarnings warnings)
     {
-        // INTEGRATION SEAM (perf script): when Orac.Formats.Perf lands, peek at the first bytes here and,
-        // if PerfScriptCollapser.LooksLikePerfScript(head) is true, return
-        // PerfScriptCollapser.Read(input, name, new PerfCollapseOptions(), warnings) instead of reading folded.
-        // (Peeking needs a small buffering wrapper, as InputFiles.Unwrap does for gzip.)
-        return FoldedReader.Read(input, name, warnings);
+        var peek = new PeekableStream(input);
+        if (PerfScriptCollapser.LooksLikePerfScript(peek.Peek(64 * 1024)))
+        {
+            return PerfScriptCollapser.Read(peek, name, new PerfCollapseOptions(), warnings);
+        }
+
+        return FoldedReader.Read(peek, name, warnings);
     }
 
     /// <summary>The unit word shown to people: the unit, or the type name for plain counts ("samples").</summary>

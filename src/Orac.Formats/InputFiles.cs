@@ -53,7 +53,7 @@ public static class InputFiles
     /// <summary>Peeks at the first bytes of <paramref name="raw"/> and returns a stream that decompresses gzip when present.</summary>
     public static Stream Unwrap(Stream raw, string name)
     {
-        var peek = new PeekStream(raw);
+        var peek = new PeekableStream(raw);
         ReadOnlySpan<byte> head = peek.Peek(4);
         if (head.Length >= 2 && head[0] == 0x1f && head[1] == 0x8b)
         {
@@ -68,81 +68,88 @@ public static class InputFiles
         return peek;
     }
 
-    /// <summary>A read-only stream that can look at its first bytes without consuming them.</summary>
-    private sealed class PeekStream(Stream inner) : Stream
+}
+
+/// <summary>
+/// A read-only stream that can look at its first bytes without consuming them, so a format can be
+/// told from its content (gzip magic, perf script vs folded) and the whole stream still read after.
+/// </summary>
+public sealed class PeekableStream(Stream inner) : Stream
+{
+    private byte[] _head = [];
+    private int _headLen;
+    private int _headPos;
+    private bool _peeked;
+
+    /// <summary>Returns up to <paramref name="n"/> first bytes (fewer at end of input). Only the first call reads; later calls return the same bytes.</summary>
+    public ReadOnlySpan<byte> Peek(int n)
     {
-        private readonly byte[] _head = new byte[4];
-        private int _headLen;
-        private int _headPos;
-        private bool _peeked;
-
-        public ReadOnlySpan<byte> Peek(int n)
+        if (!_peeked)
         {
-            if (!_peeked)
+            _peeked = true;
+            _head = new byte[n];
+            while (_headLen < n)
             {
-                _peeked = true;
-                while (_headLen < n)
+                int r = inner.Read(_head, _headLen, n - _headLen);
+                if (r == 0)
                 {
-                    int r = inner.Read(_head, _headLen, n - _headLen);
-                    if (r == 0)
-                    {
-                        break;
-                    }
-
-                    _headLen += r;
+                    break;
                 }
+
+                _headLen += r;
             }
-
-            return _head.AsSpan(0, _headLen);
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        return _head.AsSpan(0, _headLen);
+    }
 
-        public override int Read(Span<byte> buffer)
+    /// <inheritdoc/>
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (_headPos < _headLen)
         {
-            if (_headPos < _headLen)
-            {
-                int n = Math.Min(buffer.Length, _headLen - _headPos);
-                _head.AsSpan(_headPos, n).CopyTo(buffer);
-                _headPos += n;
-                return n;
-            }
-
-            return inner.Read(buffer);
+            int n = Math.Min(buffer.Length, _headLen - _headPos);
+            _head.AsSpan(_headPos, n).CopyTo(buffer);
+            _headPos += n;
+            return n;
         }
 
-        public override bool CanRead => true;
+        return inner.Read(buffer);
+    }
 
-        public override bool CanSeek => false;
+    public override bool CanRead => true;
 
-        public override bool CanWrite => false;
+    public override bool CanSeek => false;
 
-        public override long Length => throw new NotSupportedException();
+    public override bool CanWrite => false;
 
-        public override long Position
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
         {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
+            inner.Dispose();
         }
 
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
+        base.Dispose(disposing);
     }
 }

@@ -1,7 +1,7 @@
 using Orac.Formats.Diff;
 using Orac.Model;
 
-namespace Orac.Formats.Tests.Diff;
+namespace Orac.Formats.Diff;
 
 /// <summary>
 /// Fuzz target for the folded diff: the data is split into two inputs (at the first NUL byte, else

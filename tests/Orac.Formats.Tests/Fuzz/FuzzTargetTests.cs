@@ -1,0 +1,41 @@
+using Orac.Formats.Diff;
+using Orac.Formats.Folded;
+using Orac.Formats.Perf;
+using Orac.Fuzz;
+using Orac.Tests.Shared;
+
+namespace Orac.Formats.Tests.Fuzz;
+
+/// <summary>
+/// Runs every parser's fuzz target with the deterministic mutation fuzzer for a few seconds each,
+/// seeded from that parser's test inputs. A target may only throw OracException (anticipated user
+/// errors) and must finish each input within the hang limit; findings print as byte literals to be
+/// turned into regression tests. Longer runs: <c>dotnet run --project fuzz/Orac.Fuzz -c Release -- TARGET --seconds 600</c>.
+/// </summary>
+public class FuzzTargetTests
+{
+    private static readonly TimeSpan s_budget = TimeSpan.FromSeconds(5);
+
+    public static TheoryData<string> Targets => new() { "perf", "folded", "diff" };
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Target_SurvivesMutations(string target)
+    {
+        (Action<byte[]> run, List<byte[]> seeds) = target switch
+        {
+            "perf" => ((Action<byte[]>)(d => PerfScriptFuzz.Run(d)), MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "perf"))),
+            "folded" => (d => FoldedFuzz.Run(d), MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "flamegraph"))),
+            _ => (d => DiffFuzz.Run(d), [.. MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "diff")), .. Diff.DiffFuzzTests.Seeds]),
+        };
+        Assert.NotEmpty(seeds);
+
+        FuzzReport report = MutationFuzzer.Run(target, run, seeds, s_budget, hangLimit: TimeSpan.FromSeconds(20));
+
+        Assert.True(report.Executions > seeds.Count, $"{target}: only {report.Executions} executions");
+        Assert.True(
+            report.Findings.Count == 0,
+            $"{target}: {report.Findings.Count} findings after {report.Executions} executions:\n"
+            + string.Join("\n", report.Findings.Select(f => $"  {f.What}\n    {f.AsCSharpLiteral()}")));
+    }
+}
