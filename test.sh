@@ -37,13 +37,9 @@ dotnet test Orac.slnx -c Release -nologo -v q --logger "console;verbosity=normal
 status=${PIPESTATUS[0]}
 # One plain closing line for CI: "N passed, N failed, N skipped".
 awk '
-  /^[[:space:]]*Passed![[:space:]]|^[[:space:]]*Failed![[:space:]]/ {
-    for (i = 1; i <= NF; i++) {
-      if ($i == "Failed:") f += $(i+1) + 0;
-      if ($i == "Passed:") p += $(i+1) + 0;
-      if ($i == "Skipped:") s += $(i+1) + 0;
-    }
-  }
+  /^[[:space:]]+Passed:[[:space:]]+[0-9]+[[:space:]]*$/ { p += $2 }
+  /^[[:space:]]+Failed:[[:space:]]+[0-9]+[[:space:]]*$/ { f += $2 }
+  /^[[:space:]]+Skipped:[[:space:]]+[0-9]+[[:space:]]*$/ { s += $2 }
   END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' .test-output.log
 rm -f .test-output.log
 exit "$status"

@@ -175,8 +175,12 @@ public static class MutationFuzzer
                     }
 
                 case 6 when data.Count > 0:
-                    data.RemoveRange(rng.Next(data.Count), data.Count - rng.Next(data.Count));
-                    break;
+                    {
+                        int keep = rng.Next(data.Count);
+                        data.RemoveRange(keep, data.Count - keep);
+                        break;
+                    }
+
                 case 7:
                     {
                         byte[] digits = Encoding.ASCII.GetBytes(rng.NextInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
