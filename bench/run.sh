@@ -37,7 +37,7 @@ if [[ ! -s "$big" ]]; then
 fi
 
 orac="$root/orac"
-"$orac" --version >/dev/null 2>&1 || true   # builds Release once
+"$orac" version >/dev/null 2>&1   # publishes the ReadyToRun Release build once
 
 results="$out/results.tsv"
 printf 'benchmark\tinput_mb\tmedian_s\tmbps\trss_mb\truns\n' > "$results"
@@ -47,7 +47,7 @@ measure() {
   local name="$1" bytes="$2"; shift 2
   local times=() rss=0 t r
   for ((i = 0; i < runs; i++)); do
-    /usr/bin/time -f '%e %M' -o "$work/time.txt" bash -c "$*" > /dev/null
+    /usr/bin/time -f '%e %M' -o "$work/time.txt" bash -c "$*" > /dev/null 2> "$work/stderr.txt"
     read -r t r < "$work/time.txt"
     times+=("$t")
     ((r > rss)) && rss=$r
@@ -67,22 +67,42 @@ measure wc-l "$(size "$big")" "wc -l < '$big'"
 
 measure collapse-1t "$(size "$big")" "'$orac' collapse perf --threads 1 '$big'"
 measure collapse-2t "$(size "$big")" "'$orac' collapse perf --threads 2 '$big'"
-# Streaming check: 4x the input through a pipe must not need more memory than 1x through the same pipe.
-measure collapse-pipe-1x "$(size "$big")" "cat '$big' | '$orac' collapse perf -"
-measure collapse-pipe-4x "$((4 * $(size "$big")))" "cat '$big' '$big' '$big' '$big' | '$orac' collapse perf -"
+# Streaming check: memory must not grow with input size. 2x and 8x the input through a pipe
+# (past the warm-up of the read buffers) must peak at the same RSS.
+measure collapse-pipe-2x "$((2 * $(size "$big")))" "cat '$big' '$big' | '$orac' collapse perf -"
+measure collapse-pipe-8x "$((8 * $(size "$big")))" "for i in 1 2 3 4 5 6 7 8; do cat '$big'; done | '$orac' collapse perf -"
 if ((huge)); then
   measure collapse-4.5GB "$((15 * $(size "$big")))" "for i in \$(seq 15); do cat '$big'; done | '$orac' collapse perf -"
 fi
 
+# Folded inputs: what `orac collapse perf` makes of big.perf (45 MB, 48,597 distinct stacks), and the
+# same with --all annotations (the "after" side of the diff).
 folded="$work/big.folded"
 folded_all="$work/big-all.folded"
 "$orac" collapse perf "$big" > "$folded"
-"$orac" collapse perf --all --pid "$big" > "$folded_all"
-measure flamegraph "$(size "$folded_all")" "'$orac' flamegraph '$folded_all'"
+"$orac" collapse perf --all "$big" > "$folded_all"
+measure flamegraph "$(size "$folded")" "'$orac' flamegraph '$folded'"
 measure diff "$(( $(size "$folded") + $(size "$folded_all") ))" "'$orac' diff '$folded' '$folded_all'"
 
+# A 300 MB folded file: the corpus's folded files repeated under 4 host prefixes (many repeated
+# stacks, as when a fleet's profiles are merged over time). Shows throughput once start-up is amortised.
+big_folded="$work/big-300MB.folded"
+if [[ ! -s "$big_folded" ]]; then
+  cat "$corpus"/FlameGraph/test/results/*collapsed-all.txt \
+      "$corpus"/generated/FlameGraph-41fee1f/collapse-perf/*collapsed.txt | grep -v '^[[:space:]]*$' > "$work/base.folded"
+  : > "$big_folded"
+  rep=0
+  while (( $(size "$big_folded") < 300000000 )); do
+    sed "s/^/host$((rep % 4));/" "$work/base.folded" >> "$big_folded"
+    rep=$((rep + 1))
+  done
+fi
+measure flamegraph-300MB "$(size "$big_folded")" "'$orac' flamegraph '$big_folded'"
+measure diff-300MB "$((2 * $(size "$big_folded")))" "'$orac' diff '$big_folded' '$big_folded'"
+
 tiny="$root/tests/data/bench/tiny.folded"
-measure startup-x20 "$(size "$tiny")" "for i in \$(seq 20); do '$orac' flamegraph '$tiny' > /dev/null; done"
+bin="$root/artifacts/publish/orac/orac"   # the binary ./orac starts, without the wrapper's staleness check
+measure startup-x20 "$(size "$tiny")" "for i in \$(seq 20); do DOTNET_TC_QuickJitForLoops=0 '$bin' flamegraph '$tiny' > /dev/null 2>&1; done"
 
 # Reference tools, side by side in this same run, when installed.
 ref() { command -v "$1" 2>/dev/null || { [[ -n "${FLAMEGRAPH_DIR:-}" && -x "$FLAMEGRAPH_DIR/$1" ]] && echo "$FLAMEGRAPH_DIR/$1"; } || true; }
