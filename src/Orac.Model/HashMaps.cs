@@ -110,3 +110,38 @@ internal sealed class LongIntMap
         }
     }
 }
+
+/// <summary>
+/// The slot arrays of an open-addressing hash table keyed by a 31-bit hash: <c>hashes[i]</c> is the
+/// hash stored in slot i and <c>entries[i]</c> its entry + 1 (0 marks an empty slot). Callers probe
+/// linearly from <c>hash &amp; mask</c> and compare keys themselves; this type only grows the arrays.
+/// Used by every interning table (strings, perf frame lines, stacks, diff lines).
+/// </summary>
+public static class HashSlots
+{
+    /// <summary>Doubles both arrays, reinserts every occupied slot, and returns the new mask.</summary>
+    public static int Grow(ref int[] hashes, ref int[] entries)
+    {
+        int[] oldHashes = hashes;
+        int[] oldEntries = entries;
+        hashes = new int[oldHashes.Length * 2];
+        entries = new int[oldHashes.Length * 2];
+        int mask = hashes.Length - 1;
+        for (int j = 0; j < oldEntries.Length; j++)
+        {
+            if (oldEntries[j] != 0)
+            {
+                int i = oldHashes[j] & mask;
+                while (entries[i] != 0)
+                {
+                    i = (i + 1) & mask;
+                }
+
+                entries[i] = oldEntries[j];
+                hashes[i] = oldHashes[j];
+            }
+        }
+
+        return mask;
+    }
+}

@@ -150,28 +150,7 @@ public sealed class StringTable
         _slotHashes[i] = hash;
     }
 
-    private void Rehash()
-    {
-        int[] oldSlots = _slots;
-        int[] oldHashes = _slotHashes;
-        _slots = new int[oldSlots.Length * 2];
-        _slotHashes = new int[oldSlots.Length * 2];
-        _mask = _slots.Length - 1;
-        for (int j = 0; j < oldSlots.Length; j++)
-        {
-            if (oldSlots[j] != 0)
-            {
-                int i = oldHashes[j] & _mask;
-                while (_slots[i] != 0)
-                {
-                    i = (i + 1) & _mask;
-                }
-
-                _slots[i] = oldSlots[j];
-                _slotHashes[i] = oldHashes[j];
-            }
-        }
-    }
+    private void Rehash() => _mask = HashSlots.Grow(ref _slotHashes, ref _slots);
 
     /// <summary>A fast non-cryptographic hash of a byte string (8 bytes per step).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

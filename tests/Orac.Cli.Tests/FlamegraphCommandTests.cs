@@ -73,7 +73,7 @@ public partial class FlamegraphCommandTests
     {
         Skip.If(TestPaths.Corpus is null, TestPaths.CorpusMissing);
         string corpus = TestPaths.Corpus!;
-        (int code, byte[] output, string err) = Run([.. ShellSplit(args), Path.Combine(corpus, input)]);
+        (int code, byte[] output, string err) = Run([.. ShellWords.Split(args), Path.Combine(corpus, input)]);
         Assert.True(code == exit, $"exit {code}, expected {exit}: {err}");
         AssertWellFormed(output);
 
@@ -276,65 +276,5 @@ public partial class FlamegraphCommandTests
         }
 
         return null;
-    }
-
-    /// <summary>POSIX shell word splitting for the CASES.tsv args column (quotes and backslashes, no expansion).</summary>
-    private static List<string> ShellSplit(string s)
-    {
-        var words = new List<string>();
-        var cur = new StringBuilder();
-        bool inWord = false;
-        for (int i = 0; i < s.Length; i++)
-        {
-            char c = s[i];
-            if (c == '\'')
-            {
-                int end = s.IndexOf('\'', i + 1);
-                cur.Append(s, i + 1, end - i - 1);
-                i = end;
-                inWord = true;
-            }
-            else if (c == '"')
-            {
-                i++;
-                while (s[i] != '"')
-                {
-                    if (s[i] == '\\' && i + 1 < s.Length && s[i + 1] is '"' or '\\' or '$' or '`')
-                    {
-                        i++;
-                    }
-
-                    cur.Append(s[i++]);
-                }
-
-                inWord = true;
-            }
-            else if (c == '\\' && i + 1 < s.Length)
-            {
-                cur.Append(s[++i]);
-                inWord = true;
-            }
-            else if (char.IsWhiteSpace(c))
-            {
-                if (inWord)
-                {
-                    words.Add(cur.ToString());
-                    cur.Clear();
-                    inWord = false;
-                }
-            }
-            else
-            {
-                cur.Append(c);
-                inWord = true;
-            }
-        }
-
-        if (inWord)
-        {
-            words.Add(cur.ToString());
-        }
-
-        return words;
     }
 }

@@ -136,19 +136,5 @@ internal sealed class FrameLineCache
         _slotHash[i] = hash;
     }
 
-    private void Grow()
-    {
-        int[] oldHash = _slotHash;
-        int[] oldEntry = _slotEntry;
-        _slotHash = new int[oldHash.Length * 2];
-        _slotEntry = new int[oldHash.Length * 2];
-        _mask = _slotHash.Length - 1;
-        for (int j = 0; j < oldEntry.Length; j++)
-        {
-            if (oldEntry[j] != 0)
-            {
-                Insert(oldHash[j], oldEntry[j]);
-            }
-        }
-    }
+    private void Grow() => _mask = HashSlots.Grow(ref _slotHash, ref _slotEntry);
 }

@@ -108,26 +108,5 @@ internal sealed class StackAggregator
         _currentUsed = 0;
     }
 
-    private void Grow()
-    {
-        int[] oldHash = _slotHash;
-        int[] oldEntry = _slotEntry;
-        _slotHash = new int[oldHash.Length * 2];
-        _slotEntry = new int[oldHash.Length * 2];
-        _mask = _slotHash.Length - 1;
-        for (int j = 0; j < oldEntry.Length; j++)
-        {
-            if (oldEntry[j] != 0)
-            {
-                int i = oldHash[j] & _mask;
-                while (_slotEntry[i] != 0)
-                {
-                    i = (i + 1) & _mask;
-                }
-
-                _slotEntry[i] = oldEntry[j];
-                _slotHash[i] = oldHash[j];
-            }
-        }
-    }
+    private void Grow() => _mask = HashSlots.Grow(ref _slotHash, ref _slotEntry);
 }

@@ -43,7 +43,7 @@ public class DiffCorpusTests
         string[] inputs = row[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, inputs.Length);
         var options = new FoldedDiffOptions();
-        foreach (string arg in ShellWords(row[2]))
+        foreach (string arg in ShellWords.Split(row[2]))
         {
             options = arg switch
             {
@@ -73,64 +73,5 @@ public class DiffCorpusTests
         string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Array.Sort(lines, StringComparer.Ordinal);
         return lines;
-    }
-
-    /// <summary>Splits POSIX shell words: whitespace, single quotes, double quotes, backslash.</summary>
-    internal static List<string> ShellWords(string s)
-    {
-        var words = new List<string>();
-        var cur = new StringBuilder();
-        bool inWord = false;
-        for (int i = 0; i < s.Length; i++)
-        {
-            char c = s[i];
-            if (c == '\'')
-            {
-                int j = s.IndexOf('\'', i + 1);
-                cur.Append(s, i + 1, j - i - 1);
-                i = j;
-                inWord = true;
-            }
-            else if (c == '"')
-            {
-                for (i++; i < s.Length && s[i] != '"'; i++)
-                {
-                    if (s[i] == '\\' && i + 1 < s.Length)
-                    {
-                        i++;
-                    }
-
-                    cur.Append(s[i]);
-                }
-
-                inWord = true;
-            }
-            else if (c == '\\' && i + 1 < s.Length)
-            {
-                cur.Append(s[++i]);
-                inWord = true;
-            }
-            else if (char.IsWhiteSpace(c))
-            {
-                if (inWord)
-                {
-                    words.Add(cur.ToString());
-                    cur.Clear();
-                    inWord = false;
-                }
-            }
-            else
-            {
-                cur.Append(c);
-                inWord = true;
-            }
-        }
-
-        if (inWord)
-        {
-            words.Add(cur.ToString());
-        }
-
-        return words;
     }
 }

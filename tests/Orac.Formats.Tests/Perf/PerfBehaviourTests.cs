@@ -40,7 +40,7 @@ public class PerfBehaviourTests
     {
         byte[] input = File.ReadAllBytes(Path.Combine(Dir, name + ".txt"));
         string golden = Path.Combine(Dir, name + variant + ".folded");
-        PerfCollapseOptions options = PerfTestSupport.Options(PerfTestSupport.ShellSplit(args));
+        PerfCollapseOptions options = PerfTestSupport.Options(ShellWords.Split(args));
         byte[] actual = PerfTestSupport.ViaCollapse(input, options);
         byte[] expected = File.Exists(golden) ? File.ReadAllBytes(golden) : [];
         if (!expected.AsSpan().SequenceEqual(actual))

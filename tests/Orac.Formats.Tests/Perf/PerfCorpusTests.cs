@@ -61,7 +61,7 @@ public class PerfCorpusTests
         Skip.If(TestPaths.Corpus is null, TestPaths.CorpusMissing);
         string corpus = TestPaths.Corpus!;
         byte[] inputBytes = PerfTestSupport.ReadInput(Path.Combine(corpus, input));
-        List<string> argv = PerfTestSupport.ShellSplit(args);
+        List<string> argv = ShellWords.Split(args);
         byte[] expectedBytes = File.ReadAllBytes(Path.Combine(corpus, expected));
         byte[] viaProfile = PerfTestSupport.ViaProfile(inputBytes, PerfTestSupport.Options(argv, threads: 1));
         byte[] viaCollapse = PerfTestSupport.ViaCollapse(inputBytes, PerfTestSupport.Options(argv, threads: 2));
