@@ -57,7 +57,8 @@ public static class InputFiles
         ReadOnlySpan<byte> head = peek.Peek(4);
         if (head.Length >= 2 && head[0] == 0x1f && head[1] == 0x8b)
         {
-            return new GZipStream(peek, CompressionMode.Decompress, leaveOpen: false);
+            var tail = new TailTrackingStream(peek);
+            return new GzipCheckedStream(new GZipStream(tail, CompressionMode.Decompress, leaveOpen: false), tail, name);
         }
 
         if (head.Length >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd)
@@ -148,6 +149,146 @@ public sealed class PeekableStream(Stream inner) : Stream
         if (disposing)
         {
             inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>A read-only pass-through stream that remembers the last 8 bytes read (a gzip trailer).</summary>
+internal sealed class TailTrackingStream(Stream inner) : Stream
+{
+    private readonly byte[] _tail = new byte[8];
+
+    /// <summary>Bytes read so far.</summary>
+    public long Total { get; private set; }
+
+    /// <summary>The gzip trailer's ISIZE: the last 4 bytes read, little-endian (valid when <see cref="Total"/> &gt;= 8).</summary>
+    public uint LastUInt32 => System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_tail.AsSpan(4));
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n = inner.Read(buffer);
+        if (n >= 8)
+        {
+            buffer.Slice(n - 8, 8).CopyTo(_tail);
+        }
+        else if (n > 0)
+        {
+            Buffer.BlockCopy(_tail, n, _tail, 0, 8 - n);
+            buffer[..n].CopyTo(_tail.AsSpan(8 - n));
+        }
+
+        Total += n;
+        return n;
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// Decompressed gzip that refuses to end early: .NET's GZipStream reports a clean end of input when
+/// the file is cut short, which would give a silently wrong total. At the end, the decompressed length
+/// must match the trailer's ISIZE (length mod 2^32); otherwise the read fails with one clear error.
+/// Corrupt deflate data also becomes an <see cref="OracException"/> naming the input and byte offset.
+/// </summary>
+internal sealed class GzipCheckedStream(GZipStream gzip, TailTrackingStream raw, string name) : Stream
+{
+    private long _total;
+    private bool _checked;
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n;
+        try
+        {
+            n = gzip.Read(buffer);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new OracException($"{name}: corrupt gzip data near compressed byte {raw.Total}: {e.Message}", e);
+        }
+
+        _total += n;
+        if (n == 0 && buffer.Length > 0 && !_checked)
+        {
+            _checked = true;
+            if (raw.Total < 18 || raw.LastUInt32 != (uint)_total)
+            {
+                throw new OracException(
+                    $"{name}: gzip input is truncated or corrupt: {_total} bytes decompressed from {raw.Total} compressed, "
+                    + $"but the gzip trailer does not match (concatenated gzip members are not supported: decompress with zcat first)");
+            }
+        }
+
+        return n;
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            gzip.Dispose();
         }
 
         base.Dispose(disposing);
