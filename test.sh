@@ -7,10 +7,14 @@ cd "$root"
 
 need_apt=()
 command -v perl >/dev/null 2>&1 || need_apt+=(perl)
+# linux-perf: RealPerfTests record a real workload and feed `perf script` to orac.
+[[ -x /usr/bin/perf ]] || need_apt+=(linux-perf)
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 # chromium: end-to-end test of the flame graph's script (search from ?s= in the URL); skipped when absent.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# A C toolchain links ./orac's Native AOT build (the binary users run; PublishedBinaryTests check it).
+command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "test.sh: installing ${need_apt[*]}" >&2
@@ -31,8 +35,10 @@ else
   echo "test.sh: ../shared/corpus not found: compatibility suite will be SKIPPED" >&2
 fi
 
-# Build the CLI once in Release: end-to-end tests run the real binary.
+# Build the CLI once in Release: end-to-end tests run the real binary. `./orac version` builds the
+# binary ./orac runs (Native AOT), which PublishedBinaryTests compare with the JIT build.
 dotnet build src/Orac.Cli/Orac.Cli.csproj -c Release -nologo -v q -clp:ErrorsOnly
+./orac version
 dotnet test Orac.slnx -c Release -nologo -v q --logger "console;verbosity=normal" "$@" 2>&1 | tee .test-output.log
 status=${PIPESTATUS[0]}
 # One plain closing line for CI: "N passed, N failed, N skipped".

@@ -102,7 +102,7 @@ measure diff-300MB "$((2 * $(size "$big_folded")))" "'$orac' diff '$big_folded' 
 
 tiny="$root/tests/data/bench/tiny.folded"
 bin="$root/artifacts/publish/orac/orac"   # the binary ./orac starts, without the wrapper's staleness check
-measure startup-x20 "$(size "$tiny")" "for i in \$(seq 20); do DOTNET_TC_QuickJitForLoops=0 '$bin' flamegraph '$tiny' > /dev/null 2>&1; done"
+measure startup-x20 "$(size "$tiny")" "for i in \$(seq 20); do '$bin' flamegraph '$tiny' > /dev/null 2>&1; done"
 
 # Reference tools, side by side in this same run, when installed.
 ref() { command -v "$1" 2>/dev/null || { [[ -n "${FLAMEGRAPH_DIR:-}" && -x "$FLAMEGRAPH_DIR/$1" ]] && echo "$FLAMEGRAPH_DIR/$1"; } || true; }

@@ -44,4 +44,10 @@ public static class TestPaths
 
     /// <summary>The built orac binary (Release), which test.sh builds before the tests run.</summary>
     public static string OracBinary => Path.Combine(RepoRoot, "artifacts", "bin", "Orac.Cli", "release_linux-x64", "orac");
+
+    /// <summary>
+    /// The binary <c>./orac</c> runs (Native AOT, or ReadyToRun without a C toolchain), which test.sh
+    /// builds by running <c>./orac version</c> before the tests.
+    /// </summary>
+    public static string PublishedBinary => Path.Combine(RepoRoot, "artifacts", "publish", "orac", "orac");
 }

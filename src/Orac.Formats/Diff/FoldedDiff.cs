@@ -346,22 +346,70 @@ public sealed class FoldedDiff
         }
     }
 
+    // The last inserted stack, its frame end offsets and the trie node at each depth. Folded files are
+    // usually sorted, so the next new stack shares most of its frames with this one: those frames are
+    // neither re-hashed nor looked up again.
+    private byte[] _prevStack = new byte[256];
+    private int _prevLength;
+    private int[] _prevEnds = new int[64];
+    private int[] _prevNodes = new int[64];
+    private int _prevDepth;
+
     private int InsertPath(ReadOnlySpan<byte> stack)
     {
-        int node = -1;
+        int common = stack.CommonPrefixLength(_prevStack.AsSpan(0, _prevLength));
+        int depth = 0;
+        // Frame d can be reused when its bytes are shared and the new stack also ends it there.
+        while (depth < _prevDepth)
+        {
+            int end = _prevEnds[depth];
+            if (end > common || (end < stack.Length && stack[end] != (byte)';'))
+            {
+                break;
+            }
+
+            depth++;
+        }
+
+        int node = depth == 0 ? -1 : _prevNodes[depth - 1];
+        int pos = depth == 0 ? 0 : _prevEnds[depth - 1] + 1;
+        if (pos > stack.Length)
+        {
+            // The new stack is exactly a prefix of the previous one.
+            return node;
+        }
+
+        if (_prevStack.Length < stack.Length)
+        {
+            Array.Resize(ref _prevStack, Math.Max(stack.Length, _prevStack.Length * 2));
+        }
+
+        // The shared frames are already there; their last ';' may not be (it ended the previous stack).
+        int copyFrom = depth == 0 ? 0 : pos - 1;
+        stack[copyFrom..].CopyTo(_prevStack.AsSpan(copyFrom));
+        _prevLength = stack.Length;
         while (true)
         {
-            int semi = stack.IndexOf((byte)';');
-            ReadOnlySpan<byte> frame = semi < 0 ? stack : stack[..semi];
-            int f = InternFrame(frame);
-            int child = FindOrAddChild(node, f);
-            node = child;
+            int semi = stack[pos..].IndexOf((byte)';');
+            int end = semi < 0 ? stack.Length : pos + semi;
+            int f = InternFrame(stack[pos..end]);
+            node = FindOrAddChild(node, f);
+            if (depth == _prevEnds.Length)
+            {
+                Array.Resize(ref _prevEnds, depth * 2);
+                Array.Resize(ref _prevNodes, depth * 2);
+            }
+
+            _prevEnds[depth] = end;
+            _prevNodes[depth] = node;
+            depth++;
             if (semi < 0)
             {
+                _prevDepth = depth;
                 return node;
             }
 
-            stack = stack[(semi + 1)..];
+            pos = end + 1;
         }
     }
 

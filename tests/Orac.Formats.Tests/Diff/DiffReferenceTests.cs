@@ -108,4 +108,47 @@ public partial class DiffReferenceTests
             }
         }
     }
+
+    // Sorted files of stacks over a tiny frame alphabet (empty and prefix-of-each-other names included):
+    // neighbouring lines share frames, one stack is often a prefix of the next, which is what the
+    // trie's reuse of the previous stack's path must get right.
+    private static string SortedSharedPrefixFile(Random rng)
+    {
+        string[] frames = ["a", "ab", "", "b", "a b"];
+        var lines = new List<string>();
+        int n = rng.Next(0, 16);
+        for (int l = 0; l < n; l++)
+        {
+            int depth = rng.Next(0, 6);
+            var parts = new string[depth];
+            for (int d = 0; d < depth; d++)
+            {
+                parts[d] = frames[rng.Next(frames.Length)];
+            }
+
+            lines.Add($"{string.Join(';', parts)} {rng.Next(1, 50)}");
+        }
+
+        lines.Sort(StringComparer.Ordinal);
+        return lines.Count == 0 ? "" : string.Join('\n', lines) + "\n";
+    }
+
+    [Fact]
+    public void TrieDiff_MatchesNaiveReference_OnSortedSharedPrefixInputs()
+    {
+        var rng = new Random(11);
+        for (int i = 0; i < 3000; i++)
+        {
+            string a = SortedSharedPrefixFile(rng);
+            string b = rng.Next(3) == 0 ? a : SortedSharedPrefixFile(rng);
+            var o = new MemoryStream();
+            FoldedDiff.Run(new MemoryStream(Encoding.UTF8.GetBytes(a)), "a", new MemoryStream(Encoding.UTF8.GetBytes(b)), "b", o, default, new ParseWarnings());
+            string expected = Reference(a, b, normalize: false, stripHex: false);
+            string actual = Encoding.UTF8.GetString(o.ToArray());
+            if (expected != actual)
+            {
+                Assert.Fail($"iteration {i}:\n--- before\n{a}--- after\n{b}--- expected\n{expected}--- actual\n{actual}");
+            }
+        }
+    }
 }

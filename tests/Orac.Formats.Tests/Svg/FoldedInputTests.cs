@@ -108,4 +108,59 @@ public class FoldedInputTests
         int len = input.MaterializeLine(0, ref buf);
         Assert.Equal("c;b;a 7", Encoding.UTF8.GetString(buf, 0, len));
     }
+
+    [Fact]
+    public void SortedInput_SharedLeadingFrames_RoundTrip()
+    {
+        // Sorted lines share leading frames with the line before, which the reader reuses instead of
+        // interning again: one stack a prefix of the next, names prefixes of each other, empty frames.
+        string[] names = ["a", "ab", "", "a b", "b"];
+        var rng = new Random(13);
+        for (int round = 0; round < 500; round++)
+        {
+            var lines = new List<string>();
+            int n = rng.Next(1, 20);
+            for (int i = 0; i < n; i++)
+            {
+                int depth = rng.Next(0, 7);
+                var parts = new string[depth];
+                for (int d = 0; d < depth; d++)
+                {
+                    parts[d] = names[rng.Next(names.Length)];
+                }
+
+                lines.Add($"{string.Join(';', parts)} {rng.Next(1, 9)}");
+            }
+
+            lines.Sort(StringComparer.Ordinal);
+            var input = new FoldedInput { MergeDuplicates = false };
+            foreach (string l in lines)
+            {
+                input.Add(Encoding.UTF8.GetBytes(l), reverse: false);
+            }
+
+            // Adjacent repeats merge in input order; every kept line must read back byte for byte.
+            var kept = new List<string>();
+            foreach (string l in lines)
+            {
+                string stack = l[..l.LastIndexOf(' ')];
+                if (kept.Count > 0 && kept[^1] == stack)
+                {
+                    continue;
+                }
+
+                kept.Add(stack);
+            }
+
+            Assert.Equal(kept.Count, input.Count);
+            byte[] buf = new byte[16];
+            for (int i = 0; i < kept.Count; i++)
+            {
+                int len = input.MaterializeLine(i, ref buf);
+                string line = Encoding.UTF8.GetString(buf, 0, len);
+                Assert.Equal(kept[i], line[..line.LastIndexOf(' ')]);
+                Assert.Equal(kept[i].Length == 0 ? 0 : kept[i].Split(';').Length, input.Frames(i).Length);
+            }
+        }
+    }
 }
