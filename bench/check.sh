@@ -12,8 +12,8 @@ awk -F'\t' '
   file == 2 && $0 !~ /^#/ && NF >= 4 { nr++; rb[nr] = $1; rt[nr] = $2; rm[nr] = $3; next }
   file == 3 && $0 !~ /^#/ && NF >= 4 { nb++; b[nb] = $1; m[nb] = $2; op[nb] = $3; lim[nb] = $4; next }
   END {
-    if (rss["collapse-pipe-2x"] > 0)
-      growth = 100 * (rss["collapse-pipe-8x"] - rss["collapse-pipe-2x"]) / rss["collapse-pipe-2x"];
+    if (rss["collapse-pipe-4x"] > 0)
+      growth = 100 * (rss["collapse-pipe-8x"] - rss["collapse-pipe-4x"]) / rss["collapse-pipe-4x"];
     if ("startup-x20" in secs) startup = 1000 * secs["startup-x20"] / 20;
     fail = 0;
     printf "%-12s %-14s %9s %3s %7s  %-6s %s\n", "benchmark", "metric", "measured", "op", "budget", "result", "compared with";
@@ -21,7 +21,7 @@ awk -F'\t' '
       n = b[i]; v = ""; cmp = "";
       if (m[i] == "mbps") v = mbps[n];
       else if (m[i] == "rss_mb") v = rss[n];
-      else if (m[i] == "rss_growth_pct" && rss["collapse-pipe-2x"] > 0) v = growth;
+      else if (m[i] == "rss_growth_pct" && rss["collapse-pipe-4x"] > 0) v = growth;
       else if (m[i] == "ms" && startup != "") v = startup;
       if (v == "") { printf "%-12s %-14s %9s %3s %7s  %-6s\n", n, m[i], "n/a", op[i], lim[i], "MISSING"; fail = 1; continue }
       ok = (op[i] == ">=") ? (v + 0 >= lim[i] + 0) : (v + 0 <= lim[i] + 0);

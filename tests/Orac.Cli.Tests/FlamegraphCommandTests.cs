@@ -115,6 +115,16 @@ public partial class FlamegraphCommandTests
     }
 
     [Fact]
+    public void InvalidLines_CountedInOneWarningLine()
+    {
+        (int code, byte[] output, string err) = RunWithStdin(Encoding.UTF8.GetBytes("a;b 3\nno count here\n\x01\x02\na;c 200\n"));
+        Assert.Equal(0, code);
+        AssertWellFormed(output);
+        string[] lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["orac: warning: flamegraph: ignored 2 lines with invalid format"], lines);
+    }
+
+    [Fact]
     public void EqualsForm_SameAsSpaceForm()
     {
         (int c1, byte[] o1, _) = Run("--title", "T", "--width", "800", "--colors", "blue", Data("basic.folded"));

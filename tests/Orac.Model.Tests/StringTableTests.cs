@@ -46,4 +46,28 @@ public class StringTableTests
         Assert.Equal(5, p.Total());
         Assert.Equal("a;b", p.StackToString(p.SampleStacks[0]));
     }
+
+    [Fact]
+    public void Hash_EveryByteOfLongStringsCounts()
+    {
+        // Whole folded lines are interned by this hash: flipping any one byte, in the 8-byte steps or in
+        // the tail, must change it, and the same bytes must always give the same hash.
+        var rng = new Random(5);
+        foreach (int length in (int[])[63, 64, 65, 95, 96, 100, 1000])
+        {
+            byte[] data = new byte[length];
+            rng.NextBytes(data);
+            int h = StringTable.Hash(data);
+            Assert.Equal(h, StringTable.Hash((byte[])data.Clone()));
+            var seen = new HashSet<int> { h };
+            for (int i = 0; i < length; i++)
+            {
+                data[i] ^= 0x20;
+                Assert.True(seen.Add(StringTable.Hash(data)), $"length {length}: flipping byte {i} collided");
+                data[i] ^= 0x20;
+            }
+
+            Assert.True(StringTable.Hash(data) >= 0);
+        }
+    }
 }

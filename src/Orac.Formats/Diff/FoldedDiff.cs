@@ -392,17 +392,9 @@ public sealed class FoldedDiff
         {
             int semi = stack[pos..].IndexOf((byte)';');
             int end = semi < 0 ? stack.Length : pos + semi;
-            int f = InternFrame(stack[pos..end]);
-            node = FindOrAddChild(node, f);
-            if (depth == _prevEnds.Length)
-            {
-                Array.Resize(ref _prevEnds, depth * 2);
-                Array.Resize(ref _prevNodes, depth * 2);
-            }
-
-            _prevEnds[depth] = end;
-            _prevNodes[depth] = node;
-            depth++;
+            int before = _nodeCount;
+            node = FindOrAddChild(node, InternFrame(stack[pos..end]));
+            Remember(depth++, end, node);
             if (semi < 0)
             {
                 _prevDepth = depth;
@@ -410,8 +402,96 @@ public sealed class FoldedDiff
             }
 
             pos = end + 1;
+            if (_nodeCount != before)
+            {
+                // A new node has no children yet, so the rest of the path is new too.
+                node = AddFreshPath(stack, pos, node, ref depth);
+                _prevDepth = depth;
+                return node;
+            }
         }
     }
+
+    private void Remember(int depth, int end, int node)
+    {
+        if (depth == _prevEnds.Length)
+        {
+            Array.Resize(ref _prevEnds, depth * 2);
+            Array.Resize(ref _prevNodes, depth * 2);
+        }
+
+        _prevEnds[depth] = end;
+        _prevNodes[depth] = node;
+    }
+
+    private int[] _freshFrames = new int[64];
+    private int[] _freshSlots = new int[64];
+
+    /// <summary>
+    /// Adds the frames of <paramref name="stack"/> from <paramref name="pos"/> on as a chain of new nodes
+    /// below the new node <paramref name="parent"/>; their ids are consecutive. Each edge goes to a
+    /// random slot of a table far larger than the cache, so the slots are all loaded first, in one pass
+    /// of independent loads the CPU overlaps, rather than one dependent cache miss per frame.
+    /// </summary>
+    private int AddFreshPath(ReadOnlySpan<byte> stack, int pos, int parent, ref int depth)
+    {
+        int n = 0;
+        int firstDepth = depth;
+        while (true)
+        {
+            int semi = stack[pos..].IndexOf((byte)';');
+            int end = semi < 0 ? stack.Length : pos + semi;
+            if (n == _freshFrames.Length)
+            {
+                Array.Resize(ref _freshFrames, n * 2);
+                Array.Resize(ref _freshSlots, n * 2);
+            }
+
+            _freshFrames[n++] = InternFrame(stack[pos..end]);
+            Remember(depth++, end, _nodeCount + n - 1);
+            if (semi < 0)
+            {
+                break;
+            }
+
+            pos = end + 1;
+        }
+
+        while ((_nodeCount + n) * 2 > _edgeMask)
+        {
+            GrowEdges();
+        }
+
+        int first = _nodeCount;
+        int touched = 0;
+        for (int k = 0; k < n; k++)
+        {
+            int slot = EdgeHash(k == 0 ? parent : first + k - 1, _freshFrames[k]) & _edgeMask;
+            _freshSlots[k] = slot;
+            touched |= _edgeSlots[slot];
+        }
+
+        _touched = touched;
+        int node = parent;
+        for (int k = 0; k < n; k++)
+        {
+            int i = _freshSlots[k];
+            while (_edgeSlots[i] != 0)
+            {
+                i = (i + 1) & _edgeMask;
+            }
+
+            AddNode(_freshFrames[k], node);
+            node = _nodeCount - 1;
+            _edgeSlots[i] = node + 1;
+        }
+
+        System.Diagnostics.Debug.Assert(_prevNodes[firstDepth] == first, "fresh ids are consecutive");
+        return node;
+    }
+
+    // Keeps the loads of AddFreshPath's first pass from being optimised away.
+    private int _touched;
 
     private static int EdgeHash(int parent, int frame)
     {
@@ -438,29 +518,39 @@ public sealed class FoldedDiff
             i = (i + 1) & _edgeMask;
         }
 
+        return InsertEdge(i, parent, frame);
+    }
+
+    private int InsertEdge(int i, int parent, int frame)
+    {
         int id = _nodeCount;
         AddNode(frame, parent);
         _edgeSlots[i] = id + 1;
         if (_nodeCount * 2 > _edgeMask)
         {
-            var slots = new int[_edgeSlots.Length * 2];
-            int mask = slots.Length - 1;
-            for (int n = 0; n < _nodeCount; n++)
-            {
-                int j = EdgeHash(_nodeParent[n], _nodeFrame[n]) & mask;
-                while (slots[j] != 0)
-                {
-                    j = (j + 1) & mask;
-                }
-
-                slots[j] = n + 1;
-            }
-
-            _edgeSlots = slots;
-            _edgeMask = mask;
+            GrowEdges();
         }
 
         return id;
+    }
+
+    private void GrowEdges()
+    {
+        var slots = new int[_edgeSlots.Length * 2];
+        int mask = slots.Length - 1;
+        for (int n = 0; n < _nodeCount; n++)
+        {
+            int j = EdgeHash(_nodeParent[n], _nodeFrame[n]) & mask;
+            while (slots[j] != 0)
+            {
+                j = (j + 1) & mask;
+            }
+
+            slots[j] = n + 1;
+        }
+
+        _edgeSlots = slots;
+        _edgeMask = mask;
     }
 
     private void AddNode(int frame, int parent)

@@ -23,17 +23,17 @@ public static class FlameGraphSvg
         FlameLayout layout = FlameLayout.Build(input, options);
         if (layout.TotalIgnored && warnings is not null && options.Total / layout.Time > 0.02)
         {
-            warnings.WriteLine($"flamegraph: --total {options.Total} is less than the input's total {layout.Time}, so it is ignored");
+            warnings.WriteLine($"orac: warning: flamegraph: --total {options.Total} is less than the input's total {layout.Time}, so it is ignored");
         }
 
         if (input.Ignored > 0 && warnings is not null)
         {
-            warnings.WriteLine($"flamegraph: ignored {input.Ignored} lines with invalid format");
+            warnings.WriteLine($"orac: warning: flamegraph: ignored {input.Ignored} lines with invalid format");
         }
 
         if (layout.Time > 0 && layout.Time < 100 && warnings is not null)
         {
-            warnings.WriteLine($"flamegraph: stack count is low ({layout.Time}); the graph may not be representative");
+            warnings.WriteLine($"orac: warning: flamegraph: stack count is low ({layout.Time}); the graph may not be representative");
         }
 
         var svg = new SvgBuffer(output);
