@@ -703,27 +703,28 @@ public sealed class FoldedDiff
             children[fill[_nodeParent[n] + 1]++] = n;
         }
 
-        // Iterative depth-first walk: each frame of the walk holds the sorted groups of one node.
-        var walk = new Stack<(int[] Groups, int Next)>();
-        walk.Push((Groups(-1, childStart, children, writer), 0));
+        // Iterative depth-first walk: each frame of the walk holds the sorted groups of one node and the
+        // length of the text of the path to it ("a;b;"), which the writer keeps as one growing prefix.
+        var walk = new Stack<(int[] Groups, int Next, int Prefix)>();
+        walk.Push((Groups(-1, childStart, children, writer), 0, 0));
         while (walk.Count > 0)
         {
-            (int[] groups, int next) = walk.Pop();
+            (int[] groups, int next, int prefix) = walk.Pop();
             if (next >= groups.Length)
             {
                 continue;
             }
 
-            walk.Push((groups, next + 1));
+            walk.Push((groups, next + 1, prefix));
             int g = groups[next];
             int child = g >> 1;
             if ((g & 1) == 0)
             {
-                writer.WriteEntry(_nodeEntry[child]);
+                writer.WriteLine(prefix, child);
             }
             else
             {
-                walk.Push((Groups(child, childStart, children, writer), 0));
+                walk.Push((Groups(child, childStart, children, writer), 0, writer.Descend(prefix, child)));
             }
         }
 
@@ -774,7 +775,6 @@ public sealed class FoldedDiff
         private int _used;
         private readonly byte[] _suffixA = new byte[48];
         private readonly byte[] _suffixB = new byte[48];
-        private int[] _pathBuf = new int[256];
 
         private long First(int entry)
         {
@@ -840,35 +840,33 @@ public sealed class FoldedDiff
             return lx.CompareTo(ly);
         }
 
-        public void WriteEntry(int entry)
+        private byte[] _prefix = new byte[4096];
+
+        /// <summary>Sets the path text to its first <paramref name="prefix"/> bytes plus <paramref name="node"/>'s name and ';'; returns its length.</summary>
+        public int Descend(int prefix, int node)
         {
-            // Root-first frames of the entry's node.
-            int depth = 0;
-            for (int n = diff._entryNode[entry]; n >= 0; n = diff._nodeParent[n])
+            ReadOnlySpan<byte> name = diff.FrameBytes(diff._nodeFrame[node]);
+            int length = prefix + name.Length + 1;
+            if (length > _prefix.Length)
             {
-                if (depth == _pathBuf.Length)
-                {
-                    Array.Resize(ref _pathBuf, depth * 2);
-                }
-
-                _pathBuf[depth++] = n;
+                Array.Resize(ref _prefix, Math.Max(length, _prefix.Length * 2));
             }
 
-            for (int i = depth - 1; i >= 0; i--)
-            {
-                ReadOnlySpan<byte> name = diff.FrameBytes(diff._nodeFrame[_pathBuf[i]]);
-                Ensure(name.Length + 1);
-                name.CopyTo(_buf.AsSpan(_used));
-                _used += name.Length;
-                if (i > 0)
-                {
-                    _buf[_used++] = (byte)';';
-                }
-            }
+            name.CopyTo(_prefix.AsSpan(prefix));
+            _prefix[length - 1] = (byte)';';
+            return length;
+        }
 
-            Ensure(48);
-            int o = Suffix(diff._entryNode[entry] << 1, _buf.AsSpan(_used));
-            _used += o;
+        /// <summary>Writes the line of <paramref name="node"/>: the path text to its parent, its name, its counts.</summary>
+        public void WriteLine(int prefix, int node)
+        {
+            ReadOnlySpan<byte> name = diff.FrameBytes(diff._nodeFrame[node]);
+            Ensure(prefix + name.Length + 48);
+            _prefix.AsSpan(0, prefix).CopyTo(_buf.AsSpan(_used));
+            _used += prefix;
+            name.CopyTo(_buf.AsSpan(_used));
+            _used += name.Length;
+            _used += Suffix(node << 1, _buf.AsSpan(_used));
             _buf[_used++] = (byte)'\n';
         }
 
