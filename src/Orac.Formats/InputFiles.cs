@@ -68,14 +68,13 @@ public static class InputFiles
 
         return peek;
     }
-
 }
 
 /// <summary>
 /// A read-only stream that can look at its first bytes without consuming them, so a format can be
 /// told from its content (gzip magic, perf script vs folded) and the whole stream still read after.
 /// </summary>
-public sealed class PeekableStream(Stream inner) : Stream
+public sealed class PeekableStream(Stream inner) : ReadOnlyWrapperStream(inner)
 {
     private byte[] _head = [];
     private int _headLen;
@@ -91,7 +90,7 @@ public sealed class PeekableStream(Stream inner) : Stream
             _head = new byte[n];
             while (_headLen < n)
             {
-                int r = inner.Read(_head, _headLen, n - _headLen);
+                int r = Inner.Read(_head, _headLen, n - _headLen);
                 if (r == 0)
                 {
                     break;
@@ -104,9 +103,6 @@ public sealed class PeekableStream(Stream inner) : Stream
         return _head.AsSpan(0, _headLen);
     }
 
-    /// <inheritdoc/>
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         if (_headPos < _headLen)
@@ -117,46 +113,12 @@ public sealed class PeekableStream(Stream inner) : Stream
             return n;
         }
 
-        return inner.Read(buffer);
-    }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
+        return Inner.Read(buffer);
     }
 }
 
 /// <summary>A read-only pass-through stream that remembers the last 8 bytes read (a gzip trailer).</summary>
-internal sealed class TailTrackingStream(Stream inner) : Stream
+internal sealed class TailTrackingStream(Stream inner) : ReadOnlyWrapperStream(inner)
 {
     private readonly byte[] _tail = new byte[8];
 
@@ -166,11 +128,9 @@ internal sealed class TailTrackingStream(Stream inner) : Stream
     /// <summary>The gzip trailer's ISIZE: the last 4 bytes read, little-endian (valid when <see cref="Total"/> &gt;= 8).</summary>
     public uint LastUInt32 => System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_tail.AsSpan(4));
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
-        int n = inner.Read(buffer);
+        int n = Inner.Read(buffer);
         if (n >= 8)
         {
             buffer.Slice(n - 8, 8).CopyTo(_tail);
@@ -184,40 +144,6 @@ internal sealed class TailTrackingStream(Stream inner) : Stream
         Total += n;
         return n;
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }
 
 /// <summary>
@@ -226,19 +152,17 @@ internal sealed class TailTrackingStream(Stream inner) : Stream
 /// must match the trailer's ISIZE (length mod 2^32); otherwise the read fails with one clear error.
 /// Corrupt deflate data also becomes an <see cref="OracException"/> naming the input and byte offset.
 /// </summary>
-internal sealed class GzipCheckedStream(GZipStream gzip, TailTrackingStream raw, string name) : Stream
+internal sealed class GzipCheckedStream(GZipStream gzip, TailTrackingStream raw, string name) : ReadOnlyWrapperStream(gzip)
 {
     private long _total;
     private bool _checked;
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
         int n;
         try
         {
-            n = gzip.Read(buffer);
+            n = Inner.Read(buffer);
         }
         catch (InvalidDataException e)
         {
@@ -259,36 +183,62 @@ internal sealed class GzipCheckedStream(GZipStream gzip, TailTrackingStream raw,
 
         return n;
     }
+}
 
+/// <summary>
+/// A forward-only, read-only stream over another, which it disposes: subclasses implement
+/// <see cref="Stream.Read(Span{byte})"/>; everything else is fixed here.
+/// </summary>
+public abstract class ReadOnlyWrapperStream(Stream inner) : Stream
+{
+    /// <summary>The stream read from.</summary>
+    protected Stream Inner { get; } = inner;
+
+    /// <inheritdoc/>
+    public abstract override int Read(Span<byte> buffer);
+
+    /// <inheritdoc/>
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    /// <inheritdoc/>
     public override bool CanRead => true;
 
+    /// <inheritdoc/>
     public override bool CanSeek => false;
 
+    /// <inheritdoc/>
     public override bool CanWrite => false;
 
+    /// <inheritdoc/>
     public override long Length => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     public override long Position
     {
         get => throw new NotSupportedException();
         set => throw new NotSupportedException();
     }
 
+    /// <inheritdoc/>
     public override void Flush()
     {
     }
 
+    /// <inheritdoc/>
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     public override void SetLength(long value) => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            gzip.Dispose();
+            Inner.Dispose();
         }
 
         base.Dispose(disposing);

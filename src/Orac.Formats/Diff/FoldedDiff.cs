@@ -346,58 +346,29 @@ public sealed class FoldedDiff
         }
     }
 
-    // The last inserted stack, its frame end offsets and the trie node at each depth. Folded files are
-    // usually sorted, so the next new stack shares most of its frames with this one: those frames are
-    // neither re-hashed nor looked up again.
-    private byte[] _prevStack = new byte[256];
-    private int _prevLength;
-    private int[] _prevEnds = new int[64];
-    private int[] _prevNodes = new int[64];
-    private int _prevDepth;
+    // The last inserted stack, with the trie node of each of its frames.
+    private readonly Folded.PreviousStack _prev = new();
 
     private int InsertPath(ReadOnlySpan<byte> stack)
     {
-        int common = stack.CommonPrefixLength(_prevStack.AsSpan(0, _prevLength));
-        int depth = 0;
-        // Frame d can be reused when its bytes are shared and the new stack also ends it there.
-        while (depth < _prevDepth)
-        {
-            int end = _prevEnds[depth];
-            if (end > common || (end < stack.Length && stack[end] != (byte)';'))
-            {
-                break;
-            }
-
-            depth++;
-        }
-
-        int node = depth == 0 ? -1 : _prevNodes[depth - 1];
-        int pos = depth == 0 ? 0 : _prevEnds[depth - 1] + 1;
+        int depth = _prev.Shared(stack, out int pos);
+        int node = depth == 0 ? -1 : _prev.Value(depth - 1);
         if (pos > stack.Length)
         {
             // The new stack is exactly a prefix of the previous one.
             return node;
         }
 
-        if (_prevStack.Length < stack.Length)
-        {
-            Array.Resize(ref _prevStack, Math.Max(stack.Length, _prevStack.Length * 2));
-        }
-
-        // The shared frames are already there; their last ';' may not be (it ended the previous stack).
-        int copyFrom = depth == 0 ? 0 : pos - 1;
-        stack[copyFrom..].CopyTo(_prevStack.AsSpan(copyFrom));
-        _prevLength = stack.Length;
+        _prev.Replace(stack, depth);
         while (true)
         {
             int semi = stack[pos..].IndexOf((byte)';');
             int end = semi < 0 ? stack.Length : pos + semi;
             int before = _nodeCount;
             node = FindOrAddChild(node, InternFrame(stack[pos..end]));
-            Remember(depth++, end, node);
+            _prev.Add(end, node);
             if (semi < 0)
             {
-                _prevDepth = depth;
                 return node;
             }
 
@@ -405,23 +376,9 @@ public sealed class FoldedDiff
             if (_nodeCount != before)
             {
                 // A new node has no children yet, so the rest of the path is new too.
-                node = AddFreshPath(stack, pos, node, ref depth);
-                _prevDepth = depth;
-                return node;
+                return AddFreshPath(stack, pos, node);
             }
         }
-    }
-
-    private void Remember(int depth, int end, int node)
-    {
-        if (depth == _prevEnds.Length)
-        {
-            Array.Resize(ref _prevEnds, depth * 2);
-            Array.Resize(ref _prevNodes, depth * 2);
-        }
-
-        _prevEnds[depth] = end;
-        _prevNodes[depth] = node;
     }
 
     private int[] _freshFrames = new int[64];
@@ -433,10 +390,9 @@ public sealed class FoldedDiff
     /// random slot of a table far larger than the cache, so the slots are all loaded first, in one pass
     /// of independent loads the CPU overlaps, rather than one dependent cache miss per frame.
     /// </summary>
-    private int AddFreshPath(ReadOnlySpan<byte> stack, int pos, int parent, ref int depth)
+    private int AddFreshPath(ReadOnlySpan<byte> stack, int pos, int parent)
     {
         int n = 0;
-        int firstDepth = depth;
         while (true)
         {
             int semi = stack[pos..].IndexOf((byte)';');
@@ -448,7 +404,7 @@ public sealed class FoldedDiff
             }
 
             _freshFrames[n++] = InternFrame(stack[pos..end]);
-            Remember(depth++, end, _nodeCount + n - 1);
+            _prev.Add(end, _nodeCount + n - 1);
             if (semi < 0)
             {
                 break;
@@ -486,7 +442,6 @@ public sealed class FoldedDiff
             _edgeSlots[i] = node + 1;
         }
 
-        System.Diagnostics.Debug.Assert(_prevNodes[firstDepth] == first, "fresh ids are consecutive");
         return node;
     }
 

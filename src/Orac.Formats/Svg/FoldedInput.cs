@@ -36,7 +36,6 @@ public sealed class FoldedInput
     private int[] _table = new int[4096]; // line index + 1 per slot; 0 is empty
     private int _lines;
     private byte[] _scratch = new byte[256];
-    private int[] _ids = new int[256];
     private byte[] _cmpA = new byte[256];
     private byte[] _cmpB = new byte[256];
 
@@ -181,7 +180,7 @@ public sealed class FoldedInput
         }
 
         int depth = stack.IsEmpty ? 0 : SplitFrames(stack);
-        ReadOnlySpan<int> ids = _ids.AsSpan(0, depth);
+        ReadOnlySpan<int> ids = _prev.Values(depth);
         EnsureLine(depth, tail.Length);
         ids.CopyTo(_chunks[^1].AsSpan(_poolLen));
         _lineChunk[_lines] = _chunks.Count - 1;
@@ -219,61 +218,27 @@ public sealed class FoldedInput
         _lines++;
     }
 
-    // The previous line's stack bytes and frame end offsets; its frame ids are still in _ids. Folded
-    // input is usually sorted, so a line shares most frames with the one before: those are not interned again.
-    private byte[] _prevStack = new byte[256];
-    private int _prevLength;
-    private int[] _prevEnds = new int[256];
-    private int _prevDepth;
+    private readonly Folded.PreviousStack _prev = new();
 
-    /// <summary>Interns the frames of a non-empty stack into <see cref="_ids"/>; returns their number.</summary>
+    /// <summary>Interns the frames of a non-empty stack; their ids are then <c>_prev.Values(depth)</c>. Returns their number.</summary>
     private int SplitFrames(ReadOnlySpan<byte> stack)
     {
-        int common = stack.CommonPrefixLength(_prevStack.AsSpan(0, _prevLength));
-        int depth = 0;
-        // Frame d is reused when its bytes are shared and the new stack also ends it there.
-        while (depth < _prevDepth)
-        {
-            int end = _prevEnds[depth];
-            if (end > common || (end < stack.Length && stack[end] != (byte)';'))
-            {
-                break;
-            }
-
-            depth++;
-        }
-
-        int pos = depth == 0 ? 0 : _prevEnds[depth - 1] + 1;
+        int depth = _prev.Shared(stack, out int pos);
         if (pos > stack.Length)
         {
             // The stack is exactly the first `depth` frames of the previous one.
             return depth;
         }
 
-        if (_prevStack.Length < stack.Length)
-        {
-            Array.Resize(ref _prevStack, Math.Max(stack.Length, _prevStack.Length * 2));
-        }
-
-        int copyFrom = depth == 0 ? 0 : pos - 1;
-        stack[copyFrom..].CopyTo(_prevStack.AsSpan(copyFrom));
-        _prevLength = stack.Length;
+        _prev.Replace(stack, depth);
         while (true)
         {
             int semi = stack[pos..].IndexOf((byte)';');
             int end = semi < 0 ? stack.Length : pos + semi;
-            if (depth == _ids.Length)
-            {
-                Array.Resize(ref _ids, depth * 2);
-                Array.Resize(ref _prevEnds, depth * 2);
-            }
-
-            _ids[depth] = (int)_names.Intern(stack[pos..end]);
-            _prevEnds[depth] = end;
+            _prev.Add(end, (int)_names.Intern(stack[pos..end]));
             depth++;
             if (semi < 0)
             {
-                _prevDepth = depth;
                 return depth;
             }
 
