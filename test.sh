@@ -13,7 +13,10 @@ command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 # chromium: end-to-end test of the flame graph's script (search from ?s= in the URL); skipped when absent.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-# A C toolchain links ./orac's Native AOT build (the binary users run; PublishedBinaryTests check it).
+# bpftrace: `orac trace` runs its catalogue of eBPF tools through it.
+command -v bpftrace >/dev/null 2>&1 || need_apt+=(bpftrace)
+# A C toolchain links ./orac's Native AOT build (the binary users run; PublishedBinaryTests check it)
+# and compiles the known-hot workloads `orac record` tests sample.
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -eq 0 ]]; then

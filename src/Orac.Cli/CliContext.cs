@@ -15,6 +15,16 @@ public sealed class CliContext
     /// <summary>Standard error for warnings, progress and the one-line error message.</summary>
     public required TextWriter Error { get; init; }
 
+    /// <summary>
+    /// Cancelled at the first Ctrl-C when the running verb has set <see cref="StopsGracefully"/>
+    /// (e.g. <c>record</c>: stop sampling and still write everything); a second Ctrl-C, or one during
+    /// any other verb, exits at once with status 130.
+    /// </summary>
+    public CancellationTokenSource Interrupt { get; } = new();
+
+    /// <summary>Set by a verb that handles <see cref="Interrupt"/> itself.</summary>
+    public bool StopsGracefully { get; set; }
+
     /// <summary>Opens the output named by <c>-o</c>, or standard output when <paramref name="path"/> is null or "-".</summary>
     public Stream OpenOutput(string? path)
     {

@@ -12,13 +12,21 @@ public static class Program
         using var stdin = Console.OpenStandardInput();
         using var stdout = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
         var error = new StreamWriter(Console.OpenStandardError()) { AutoFlush = true };
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
+        var ctx = new CliContext { StdIn = stdin, StdOut = stdout, Error = error };
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal =>
         {
+            if (ctx.StopsGracefully && !ctx.Interrupt.IsCancellationRequested)
+            {
+                // The verb stops its work and still writes what it has (and says it is partial).
+                signal.Cancel = true;
+                ctx.Interrupt.Cancel();
+                return;
+            }
+
             // Ctrl-C: stop at once with the conventional status; partial output is not flushed as if complete.
             error.WriteLine("orac: interrupted");
             Environment.Exit(130);
         });
-        var ctx = new CliContext { StdIn = stdin, StdOut = stdout, Error = error };
         int code = Run(args, ctx);
         try
         {
