@@ -59,6 +59,8 @@ public static class Program
                 "flamegraph" => FlamegraphCommand.Run(rest, ctx),
                 "diff" => DiffCommand.Run(rest, ctx),
                 "top" => TopCommand.Run(rest, ctx),
+                "record" => RecordCommand.Run(rest, ctx),
+                "pmc" => PmcCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
                 _ => throw new OracException($"unknown verb '{verb}' (try 'orac --help')", OracException.Usage),
             };
@@ -95,6 +97,8 @@ internal static class Help
         w.WriteLine("  flamegraph      folded stacks or perf script -> interactive SVG (flamegraph.pl compatible)");
         w.WriteLine("  diff            two folded files -> three-column differential folded (difffolded.pl compatible)");
         w.WriteLine("  top             top functions by self and total, with units");
+        w.WriteLine("  record          sample on-CPU stacks with perf_event_open -> flame graph SVG or folded, plus a top-10 table");
+        w.WriteLine("  pmc             count task-clock, context switches, migrations, page faults (and hardware counters where present)");
         w.WriteLine();
         w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error");
     }
