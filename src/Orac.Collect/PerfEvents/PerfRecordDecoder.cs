@@ -95,13 +95,13 @@ internal static class PerfRecordDecoder
                 break;
             case RecordMmap2:
                 // pid, tid, addr, len, pgoff, (maj,min,ino,ino_gen | build id: 24 bytes), prot, flags, filename
-                if (body.Length < 72)
+                if (body.Length < 64)
                 {
                     stats.Bad("MMAP2 record too short", position);
                     return;
                 }
 
-                sink.OnMmap(I32(body, 0), U64(body, 8), U64(body, 16), U64(body, 24), CString(body[72..]));
+                sink.OnMmap(I32(body, 0), U64(body, 8), U64(body, 16), U64(body, 24), CString(body[64..]));
                 break;
             case RecordComm:
                 if (body.Length < 8)
