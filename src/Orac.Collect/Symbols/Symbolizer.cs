@@ -1,0 +1,421 @@
+using System.Diagnostics;
+using Orac.Model;
+
+namespace Orac.Collect.Symbols;
+
+/// <summary>Where a <see cref="Symbolizer"/> finds the system's files; tests point these elsewhere.</summary>
+public sealed class SymbolizerOptions
+{
+    /// <summary>The proc file system (<c>/proc</c>).</summary>
+    public string ProcRoot { get; init; } = "/proc";
+
+    /// <summary>The kernel symbol file (<c>/proc/kallsyms</c>).</summary>
+    public string KallsymsPath { get; init; } = "/proc/kallsyms";
+
+    /// <summary>Where JITs write <c>perf-PID.map</c> (<c>/tmp</c>).</summary>
+    public string PerfMapDirectory { get; init; } = "/tmp";
+}
+
+/// <summary>
+/// Names sampled addresses: kernel addresses from /proc/kallsyms, user addresses from the
+/// <c>.symtab</c>/<c>.dynsym</c> of the ELF file mapped there (found through the process's
+/// <c>/proc/PID/maps</c>, read by <see cref="NoteProcess"/> and kept after the process exits), JIT
+/// code from <c>/tmp/perf-PID.map</c> (re-read incrementally on a miss, since JITs append).
+/// Loaded ELF files are cached across processes by build-id (else by path, size and mtime), so a
+/// library shared by a thousand processes is read once. What cannot be named is <c>[module]</c>
+/// (the mapped file's base name) or <c>[unknown]</c>: never a wrong name.
+/// Thread-safe: every public member takes one lock, which is uncontended with a single sampler thread.
+/// Process state is kept until <see cref="ForgetProcess"/>; a later <see cref="NoteProcess"/> of a
+/// reused pid replaces it.
+/// </summary>
+public sealed class Symbolizer : ISymbolResolver
+{
+    /// <summary>The frame for an address with no mapping or no usable symbol source.</summary>
+    public const string Unknown = "[unknown]";
+
+    private static readonly long s_mapsRereadTicks = Stopwatch.Frequency / 5;
+
+    private readonly object _gate = new();
+    private readonly SymbolizerOptions _options;
+    private readonly Dictionary<int, ProcessState> _processes = [];
+    private readonly Dictionary<string, ElfFile?> _byIdentity = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ElfFile> _byBuildId = new(StringComparer.Ordinal);
+    private KernelSymbols? _kernel;
+    private bool _kernelTried;
+
+    /// <summary>Creates a symbolizer for this host (/proc, /proc/kallsyms, /tmp).</summary>
+    public Symbolizer()
+        : this(new SymbolizerOptions())
+    {
+    }
+
+    /// <summary>Creates a symbolizer reading the files named in <paramref name="options"/>.</summary>
+    public Symbolizer(SymbolizerOptions options) => _options = options;
+
+    /// <summary>Skipped input and unusable sources (hidden kallsyms, unreadable modules), counted.</summary>
+    public ParseWarnings Warnings { get; } = new();
+
+    /// <summary>Distinct ELF files whose symbols are loaded (after build-id sharing).</summary>
+    public int ModulesLoaded
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _byBuildId.Count + CountWithoutBuildId();
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void NoteProcess(int pid)
+    {
+        lock (_gate)
+        {
+            ProcessState state = GetState(pid);
+            ReadMaps(state);
+            PerfMapOf(state).Refresh(Warnings);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void NoteMapping(int pid, ulong start, ulong length, ulong fileOffset, string path)
+    {
+        if (length == 0 || start + length < start)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            ProcessState state = GetState(pid);
+            state.Insert(new MappingState(new ProcMapping(start, start + length, fileOffset, 0, path)));
+        }
+    }
+
+    /// <summary>Drops what is kept about <paramref name="pid"/> (its mappings and perf map); cached ELF files stay.</summary>
+    public void ForgetProcess(int pid)
+    {
+        lock (_gate)
+        {
+            _processes.Remove(pid);
+        }
+    }
+
+    /// <inheritdoc/>
+    public string ResolveKernel(ulong address)
+    {
+        lock (_gate)
+        {
+            if (!_kernelTried)
+            {
+                _kernelTried = true;
+                try
+                {
+                    _kernel = KernelSymbols.Load(_options.KallsymsPath, Warnings);
+                }
+                catch (OracException e)
+                {
+                    Warnings.Add("kernel symbols unavailable: kernel frames show as [unknown]", e.Message);
+                }
+            }
+
+            return address >= KernelSymbols.KernelBase ? _kernel?.Find(address) ?? Unknown : Unknown;
+        }
+    }
+
+    /// <inheritdoc/>
+    public string ResolveUser(int pid, ulong address)
+    {
+        if (address >= KernelSymbols.KernelBase)
+        {
+            return ResolveKernel(address);
+        }
+
+        lock (_gate)
+        {
+            if (!_processes.TryGetValue(pid, out ProcessState? state))
+            {
+                state = GetState(pid);
+                ReadMaps(state);
+            }
+
+            MappingState? m = state.Find(address);
+            if (m is null && !state.Exited && Stopwatch.GetTimestamp() - state.MapsReadAt > s_mapsRereadTicks)
+            {
+                // A mapping made after the last read (dlopen, a new JIT area): read the maps again, at most 5 times a second.
+                ReadMaps(state);
+                m = state.Find(address);
+            }
+
+            if (m is null || m.Map.IsAnonymous)
+            {
+                return FindJitted(state, address) ?? Unknown;
+            }
+
+            if (m.Map.IsSpecial)
+            {
+                return m.Map.ModuleName;
+            }
+
+            ElfFile? elf = ModuleFor(state, m);
+            if (elf is not null && elf.TryFileOffsetToAddress(address - m.Map.Start + m.Map.Offset, out ulong vaddr) && elf.FindSymbol(vaddr) is { } name)
+            {
+                return name;
+            }
+
+            return state.PerfMap?.Find(address) ?? m.Map.ModuleName;
+        }
+    }
+
+    private int CountWithoutBuildId()
+    {
+        int n = 0;
+        foreach (KeyValuePair<string, ElfFile?> kv in _byIdentity)
+        {
+            if (kv.Value is { BuildId: null })
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    private ProcessState GetState(int pid)
+    {
+        if (!_processes.TryGetValue(pid, out ProcessState? state))
+        {
+            state = new ProcessState(pid);
+            _processes.Add(pid, state);
+        }
+
+        return state;
+    }
+
+    private PerfMap PerfMapOf(ProcessState state) =>
+        state.PerfMap ??= new PerfMap(Path.Combine(_options.PerfMapDirectory, $"perf-{state.Pid}.map"));
+
+    private string? FindJitted(ProcessState state, ulong address)
+    {
+        PerfMap map = PerfMapOf(state);
+        return map.Find(address) ?? (map.Refresh(Warnings) ? map.Find(address) : null);
+    }
+
+    /// <summary>Reads /proc/PID/maps into <paramref name="state"/>; a process that is gone keeps what was read before.</summary>
+    private void ReadMaps(ProcessState state)
+    {
+        state.MapsReadAt = Stopwatch.GetTimestamp();
+        string path = $"{_options.ProcRoot}/{state.Pid}/maps";
+        List<ProcMapping> maps;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+            maps = ProcMaps.Read(stream, path, Warnings);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            state.Exited = true;
+            return;
+        }
+
+        if (maps.Count == 0)
+        {
+            // A zombie's maps are empty: keep the mappings seen while it ran.
+            state.Exited = state.Mappings.Count > 0 || state.Exited;
+            return;
+        }
+
+        state.Exited = false;
+        var fresh = new List<MappingState>(maps.Count);
+        foreach (ProcMapping m in maps)
+        {
+            // Keep what was already resolved for an unchanged mapping.
+            MappingState? old = state.Find(m.Start);
+            if (old is not null && old.Map == m)
+            {
+                fresh.Add(old);
+                continue;
+            }
+
+            // Remember now, while the process runs, which file is mapped (inode, size, mtime):
+            // after it exits, a file at the same path counts only if it is still that file.
+            var added = new MappingState(m);
+            if (!m.IsAnonymous && !m.IsSpecial && !m.IsDeleted && m.Path.Length > 0)
+            {
+                if (FileIdentity.TryGet(m.Path, out FileIdentity id) && (id.Inode == m.Inode || id.Inode == 0))
+                {
+                    added.Expected = id;
+                }
+                else if (FileIdentity.TryGet($"{_options.ProcRoot}/{state.Pid}/root{m.Path}", out id) && (id.Inode == m.Inode || id.Inode == 0))
+                {
+                    added.Expected = id;
+                }
+            }
+
+            fresh.Add(added);
+        }
+
+        state.Mappings = fresh;
+    }
+
+    /// <summary>
+    /// The ELF file behind a mapping. The plain path counts only when its inode matches the one in
+    /// the maps (else it is another file, e.g. in another mount namespace or replaced since), then
+    /// the path seen from the process's root (<c>/proc/PID/root/…</c>, for containers), then
+    /// <c>/proc/PID/map_files/START-END</c> (the mapped file itself, deleted or not, while the process lives).
+    /// </summary>
+    private ElfFile? ModuleFor(ProcessState state, MappingState m)
+    {
+        if (m.Resolved)
+        {
+            return m.Elf;
+        }
+
+        m.Resolved = true;
+        string file = m.Map.FilePath;
+        if (file.Length > 0 && file[0] == '/')
+        {
+            if (!m.Map.IsDeleted && TryModule(file, m, out ElfFile? elf))
+            {
+                return m.Elf = elf;
+            }
+
+            if (!m.Map.IsDeleted && TryModule($"{_options.ProcRoot}/{state.Pid}/root{file}", m, out elf))
+            {
+                return m.Elf = elf;
+            }
+
+            if (TryModule($"{_options.ProcRoot}/{state.Pid}/map_files/{m.Map.Start:x}-{m.Map.End:x}", m, out elf))
+            {
+                return m.Elf = elf;
+            }
+        }
+
+        return null;
+    }
+
+    private bool TryModule(string path, MappingState m, out ElfFile? elf)
+    {
+        elf = null;
+        ulong inode = m.Map.Inode;
+        if (!FileIdentity.TryGet(path, out FileIdentity id) || (inode != 0 && id.Inode != 0 && id.Inode != inode))
+        {
+            return false;
+        }
+
+        // Inode numbers are reused: when the file was seen while the process ran, size and mtime must match too.
+        if (m.Expected is { } expected && (expected.Size != id.Size || expected.MtimeNs != id.MtimeNs))
+        {
+            return false;
+        }
+
+        string key = $"{path}\n{id.Size}\n{id.MtimeNs}";
+        if (_byIdentity.TryGetValue(key, out elf))
+        {
+            return true;
+        }
+
+        try
+        {
+            using var source = new FileByteSource(path);
+            ElfFile header = ElfFile.ReadHeaders(source, out ElfFile.Section[] sections);
+            if (header.BuildId is not null && _byBuildId.TryGetValue(header.BuildId, out ElfFile? known))
+            {
+                elf = known;
+            }
+            else
+            {
+                header.LoadSymbolsFrom(source, sections);
+                elf = header;
+                if (header.BuildId is not null)
+                {
+                    _byBuildId[header.BuildId] = header;
+                }
+            }
+        }
+        catch (OracException e)
+        {
+            Warnings.Add("mapped files without usable symbols (shown as [module])", e.Message);
+            elf = null;
+        }
+
+        _byIdentity[key] = elf;
+        return true;
+    }
+
+    private sealed class MappingState(ProcMapping map)
+    {
+        public ProcMapping Map { get; } = map;
+
+        public bool Resolved { get; set; }
+
+        public ElfFile? Elf { get; set; }
+
+        /// <summary>The mapped file as seen while the process ran, when it was.</summary>
+        public FileIdentity? Expected { get; set; }
+    }
+
+    private sealed class ProcessState(int pid)
+    {
+        public int Pid { get; } = pid;
+
+        /// <summary>Executable mappings sorted by start, not overlapping.</summary>
+        public List<MappingState> Mappings { get; set; } = [];
+
+        public PerfMap? PerfMap { get; set; }
+
+        public bool Exited { get; set; }
+
+        public long MapsReadAt { get; set; }
+
+        public MappingState? Find(ulong address)
+        {
+            int lo = 0, hi = Mappings.Count;
+            while (lo < hi)
+            {
+                int mid = (int)((uint)(lo + hi) >> 1);
+                if (Mappings[mid].Map.Start <= address)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            return lo > 0 && address < Mappings[lo - 1].Map.End ? Mappings[lo - 1] : null;
+        }
+
+        /// <summary>Adds a mapping; older mappings it overlaps are cut back to what it does not cover.</summary>
+        public void Insert(MappingState added)
+        {
+            ProcMapping a = added.Map;
+            var result = new List<MappingState>(Mappings.Count + 2);
+            foreach (MappingState old in Mappings)
+            {
+                ProcMapping o = old.Map;
+                if (o.End <= a.Start || o.Start >= a.End)
+                {
+                    result.Add(old);
+                    continue;
+                }
+
+                if (o.Start < a.Start)
+                {
+                    result.Add(new MappingState(o with { End = a.Start }));
+                }
+
+                if (o.End > a.End)
+                {
+                    result.Add(new MappingState(o with { Start = a.End, Offset = o.Offset + (a.End - o.Start) }));
+                }
+            }
+
+            result.Add(added);
+            result.Sort(static (x, y) => x.Map.Start.CompareTo(y.Map.Start));
+            Mappings = result;
+        }
+    }
+}
