@@ -75,7 +75,8 @@ public static class RecordCommand
         }
 
         List<int>? pids = p.Get("--pid") is string pidList ? ParsePids(p, pidList) : null;
-        resolver ??= new UnknownResolver();
+        var symbolizer = resolver is null ? new Symbolizer() : null;
+        resolver ??= symbolizer!;
         var sink = new SampleProfileSink(resolver);
 
         StoppedChild? child = command.Count > 0 ? StoppedChild.Start(command) : null;
@@ -105,6 +106,7 @@ public static class RecordCommand
         Profile profile = sink.Build(1_000_000_000L / hz);
         WriteOutput(profile, kind, outputPath, ctx);
         WriteSummary(profile, result, ev, hz, outputPath, ctx);
+        symbolizer?.Warnings.WriteTo(ctx.Error);
         return 0;
     }
 

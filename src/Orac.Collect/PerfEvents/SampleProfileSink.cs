@@ -130,8 +130,14 @@ internal sealed class SampleProfileSink : IPerfRecordSink
     {
         if (!_userFrames.TryGetValue((pid, ip), out FrameId f))
         {
-            f = _builder.Frame(_resolver.ResolveUser(pid, ip));
-            _userFrames[(pid, ip)] = f;
+            string name = _resolver.ResolveUser(pid, ip);
+            f = _builder.Frame(name);
+
+            // An unresolved address may resolve later (a JIT appends to its perf map after the code runs).
+            if (!name.StartsWith('['))
+            {
+                _userFrames[(pid, ip)] = f;
+            }
         }
 
         return f;
