@@ -202,6 +202,35 @@ public sealed class RecordCommandTests : IDisposable
         Assert.DoesNotContain("recorded 0 samples", r.Out, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void Record_CtrlC_StopsAndStillWritesEverythingMarkedPartial()
+    {
+        Skip.If(!Environment.IsPrivilegedProcess, NeedsRoot);
+        string folded = Path.Combine(_dir, "int.folded");
+        var err = new StringWriter();
+        var output = new MemoryStream();
+        var ctx = new CliContext { StdIn = new MemoryStream(), StdOut = output, Error = err };
+
+        // Program.Main cancels Interrupt on the first SIGINT while StopsGracefully is set; do the same.
+        var run = Task.Run(() => Program.Run(["record", "-a", "-F", "199", "-o", folded], ctx));
+        var watch = Stopwatch.StartNew();
+        while (!ctx.StopsGracefully && !run.IsCompleted && watch.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Thread.Sleep(10);
+        }
+
+        Assert.True(ctx.StopsGracefully, "record never started sampling: " + err);
+        Thread.Sleep(700);
+        ctx.Interrupt.Cancel();
+        Assert.True(run.Wait(TimeSpan.FromSeconds(20)), "record did not stop after the interrupt");
+
+        string text = Encoding.UTF8.GetString(output.ToArray());
+        Assert.True(run.Result == 0, err.ToString());
+        Assert.Contains("stopped by Ctrl-C after", text, StringComparison.Ordinal);
+        Assert.Contains("(partial)", text, StringComparison.Ordinal);
+        Assert.NotEmpty(File.ReadAllLines(folded));
+    }
+
     [Theory]
     [InlineData(new[] { "record", "-F", "99" }, "give exactly one of -a, -p PID or -- COMMAND")]
     [InlineData(new[] { "record", "-a", "-p", "1" }, "give exactly one of")]
