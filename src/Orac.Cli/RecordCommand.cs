@@ -155,10 +155,12 @@ public static class RecordCommand
                     break;
                 }
 
-                int wait = 100;
+                // Each wake-up costs CPU time: at low rates the rings (woken early at half full) can wait
+                // 500 ms, which still stops within half a second of Ctrl-C or the -d deadline.
+                int wait = progress ? 250 : 500;
                 if (duration is TimeSpan lim)
                 {
-                    wait = (int)Math.Clamp((lim - watch.Elapsed).TotalMilliseconds, 0, 100);
+                    wait = (int)Math.Clamp((lim - watch.Elapsed).TotalMilliseconds, 0, wait);
                 }
 
                 sampler.Poll(child is not null ? Math.Min(wait, 20) : wait, sink);
