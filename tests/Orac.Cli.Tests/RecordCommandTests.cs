@@ -231,6 +231,39 @@ public sealed class RecordCommandTests : IDisposable
         Assert.NotEmpty(File.ReadAllLines(folded));
     }
 
+    [SkippableFact]
+    public void Record_RunningPid_SampledUntilDuration()
+    {
+        string hot = BuildHot();
+        using var target = Process.Start(new ProcessStartInfo(hot, "5") { UseShellExecute = false })!;
+        try
+        {
+            string folded = Path.Combine(_dir, "pid.folded");
+
+            var r = Orac("record", "-p", target.Id.ToString(CultureInfo.InvariantCulture), "-F", "499", "-d", "1", "-o", folded);
+
+            Assert.True(r.Code == 0, r.Err);
+            Assert.True(TopSelfShares(ReadFolded(folded)).GetValueOrDefault("hot_spin") > 50, r.Out);
+        }
+        finally
+        {
+            target.Kill();
+            target.WaitForExit(5000);
+        }
+    }
+
+    [SkippableFact]
+    public void Record_HardwareEventWithoutPmu_OneLineFailure()
+    {
+        Skip.If(!Environment.IsPrivilegedProcess, NeedsRoot);
+        Skip.If(Directory.Exists("/sys/bus/event_source/devices/cpu") || Directory.Exists("/sys/bus/event_source/devices/cpu_core"), "SKIPPED: this machine has a hardware PMU");
+
+        var r = Orac("record", "-a", "-e", "cycles", "-d", "100ms", "-o", Path.Combine(_dir, "c.svg"));
+
+        Assert.Equal(1, r.Code);
+        Assert.Equal("orac: event 'cycles' is not available: no hardware PMU on this machine (use the default cpu-clock)\n", r.Err);
+    }
+
     [Theory]
     [InlineData(new[] { "record", "-F", "99" }, "give exactly one of -a, -p PID or -- COMMAND")]
     [InlineData(new[] { "record", "-a", "-p", "1" }, "give exactly one of")]
