@@ -228,6 +228,7 @@ public sealed class ElfFile
     {
         var strtabs = new List<byte[]>();
         var cands = new List<Candidate>();
+        bool sawSymtab = false, sawDynsym = false;
         for (int i = 0; i < sections.Length; i++)
         {
             Section s = sections[i];
@@ -235,6 +236,15 @@ public sealed class ElfFile
             {
                 continue;
             }
+
+            // A file has at most one of each; more would let a hostile file make us read one table many times over.
+            ref bool seen = ref s.Type == ShtSymtab ? ref sawSymtab : ref sawDynsym;
+            if (seen)
+            {
+                continue;
+            }
+
+            seen = true;
 
             if ((s.EntSize != SymEntrySize && s.EntSize != 0) || s.Link >= (uint)sections.Length)
             {

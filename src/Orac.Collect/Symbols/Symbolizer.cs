@@ -193,8 +193,44 @@ public sealed class Symbolizer : ISymbolResolver
         return state;
     }
 
-    private PerfMap PerfMapOf(ProcessState state) =>
-        state.PerfMap ??= new PerfMap(Path.Combine(_options.PerfMapDirectory, $"perf-{state.Pid}.map"));
+    private PerfMap PerfMapOf(ProcessState state) => state.PerfMap ??= new PerfMap(PerfMapPath(state.Pid));
+
+    /// <summary>
+    /// <c>/tmp/perf-PID.map</c>; for a process in another PID namespace (a container) whose map is not
+    /// there, the map it wrote in its own /tmp under its own pid: <c>/proc/PID/root/tmp/perf-NSPID.map</c>.
+    /// </summary>
+    private string PerfMapPath(int pid)
+    {
+        string host = Path.Combine(_options.PerfMapDirectory, $"perf-{pid}.map");
+        if (File.Exists(host))
+        {
+            return host;
+        }
+
+        int nsPid = NamespacePid(pid);
+        return nsPid > 0 && nsPid != pid ? $"{_options.ProcRoot}/{pid}/root/tmp/perf-{nsPid}.map" : host;
+    }
+
+    /// <summary>The pid in the process's innermost PID namespace (last field of <c>NSpid:</c> in /proc/PID/status), or 0.</summary>
+    private int NamespacePid(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"{_options.ProcRoot}/{pid}/status"))
+            {
+                if (line.StartsWith("NSpid:", StringComparison.Ordinal))
+                {
+                    string[] f = line.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+                    return int.TryParse(f[^1], out int ns) ? ns : 0;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return 0;
+    }
 
     private string? FindJitted(ProcessState state, ulong address)
     {
