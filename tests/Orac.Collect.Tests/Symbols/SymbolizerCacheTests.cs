@@ -136,3 +136,17 @@ public class SymbolizerCacheTests
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
     }
 }
+
+public class FileIdentityTests
+{
+    [Fact]
+    public void Statx_GivesTheInodeLsShows()
+    {
+        string file = Path.Combine(TestPaths.Data, "symbols", "sample.c");
+        Assert.True(FileIdentity.TryGet(file, out FileIdentity id));
+        Assert.Equal(new FileInfo(file).Length, id.Size);
+        Assert.False(FileIdentity.TryGet(file + ".missing", out _));
+        string ls = NativeSample.Run("ls", "-i", file).Trim();
+        Assert.Equal(ls[..ls.IndexOf(' ', StringComparison.Ordinal)], id.Inode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
