@@ -21,6 +21,7 @@ public sealed class ElfFile
     public const long MaxTableBytes = 512L << 20;
 
     private const int MaxSections = 1 << 16;
+    private const ulong MaxUnsizedExtent = 64 << 10;
     private const int MaxSegments = 1 << 12;
     private const int MaxNameBytes = 4096;
     private const int SymEntrySize = 24;
@@ -321,7 +322,10 @@ public sealed class ElfFile
                 sectionEnd = Math.Min(sectionEnd, cands[j].SectionEnd);
             }
 
-            ulong end = size != 0 && best.Start + size > best.Start ? best.Start + size : sectionEnd;
+            // Size 0: up to the next symbol or the section's end; without a known section, at most MaxUnsizedExtent.
+            ulong end = size != 0 && best.Start + size > best.Start ? best.Start + size
+                : sectionEnd != ulong.MaxValue ? sectionEnd
+                : best.Start + MaxUnsizedExtent > best.Start ? best.Start + MaxUnsizedExtent : ulong.MaxValue;
             if (size == 0 && j < cands.Count)
             {
                 end = Math.Min(end, cands[j].Start);
