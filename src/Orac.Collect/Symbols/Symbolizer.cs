@@ -42,6 +42,8 @@ public sealed class Symbolizer : ISymbolResolver
     private readonly Dictionary<string, ElfFile> _byBuildId = new(StringComparer.Ordinal);
     private KernelSymbols? _kernel;
     private bool _kernelTried;
+    private ElfFile? _vdso;
+    private bool _vdsoTried;
 
     /// <summary>Creates a symbolizer for this host (/proc, /proc/kallsyms, /tmp).</summary>
     public Symbolizer()
@@ -153,12 +155,7 @@ public sealed class Symbolizer : ISymbolResolver
                 return FindJitted(state, address) ?? Unknown;
             }
 
-            if (m.Map.IsSpecial)
-            {
-                return m.Map.ModuleName;
-            }
-
-            ElfFile? elf = ModuleFor(state, m);
+            ElfFile? elf = m.Map.IsSpecial ? (m.Map.Path == "[vdso]" ? Vdso() : null) : ModuleFor(state, m);
             if (elf is not null && elf.TryFileOffsetToAddress(address - m.Map.Start + m.Map.Offset, out ulong vaddr) && elf.FindSymbol(vaddr) is { } name)
             {
                 return name;
@@ -166,6 +163,53 @@ public sealed class Symbolizer : ISymbolResolver
 
             return state.PerfMap?.Find(address) ?? m.Map.ModuleName;
         }
+    }
+
+    /// <summary>
+    /// The vDSO image, read once from this process's own memory: the kernel maps the same image into
+    /// every (64-bit) process, so its <c>.dynsym</c> names <c>clock_gettime</c> and friends everywhere.
+    /// </summary>
+    private ElfFile? Vdso()
+    {
+        if (_vdsoTried)
+        {
+            return _vdso;
+        }
+
+        _vdsoTried = true;
+        try
+        {
+            string self = $"{_options.ProcRoot}/self";
+            using var maps = new FileStream($"{self}/maps", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+            foreach (ProcMapping m in ProcMaps.Read(maps, $"{self}/maps", new ParseWarnings()))
+            {
+                if (m.Path == "[vdso]" && m.End - m.Start <= 1 << 20)
+                {
+                    byte[] image = new byte[m.End - m.Start];
+                    using var mem = File.OpenHandle($"{self}/mem", FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                    int done = 0;
+                    while (done < image.Length)
+                    {
+                        int n = RandomAccess.Read(mem, image.AsSpan(done), (long)m.Start + done);
+                        if (n <= 0)
+                        {
+                            return null;
+                        }
+
+                        done += n;
+                    }
+
+                    _vdso = ElfFile.Parse(image, "[vdso]");
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OracException)
+        {
+            Warnings.Add("vdso not readable: its frames show as [vdso]", e.Message);
+        }
+
+        return _vdso;
     }
 
     private int CountWithoutBuildId()

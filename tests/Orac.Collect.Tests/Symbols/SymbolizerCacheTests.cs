@@ -150,3 +150,50 @@ public class FileIdentityTests
         Assert.Equal(ls[..ls.IndexOf(' ', StringComparison.Ordinal)], id.Inode.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 }
+
+public class VdsoTests
+{
+    [SkippableFact]
+    public void Vdso_ClockGettimeNamedFromTheKernelsImage()
+    {
+        ulong start = 0, end = 0;
+        foreach (string line in File.ReadAllLines("/proc/self/maps"))
+        {
+            if (line.EndsWith("[vdso]", StringComparison.Ordinal))
+            {
+                string[] range = line.Split(' ')[0].Split('-');
+                start = ulong.Parse(range[0], System.Globalization.NumberStyles.HexNumber);
+                end = ulong.Parse(range[1], System.Globalization.NumberStyles.HexNumber);
+            }
+        }
+
+        Skip.If(start == 0, "SKIPPED: this process has no [vdso] mapping");
+
+        // Dump the image and let the real nm find the function, independently of ElfFile.
+        string dump = Path.Combine(Path.GetTempPath(), $"orac-vdso-{Environment.ProcessId}.so");
+        using (var mem = new FileStream("/proc/self/mem", FileMode.Open, FileAccess.Read))
+        using (var output = File.Create(dump))
+        {
+            byte[] image = new byte[end - start];
+            mem.Seek((long)start, SeekOrigin.Begin);
+            mem.ReadExactly(image);
+            output.Write(image);
+        }
+
+        try
+        {
+            List<(ulong Address, ulong Size, string Name)> funcs = NativeSample.NmFunctions(dump, dynamic: true);
+            (ulong address, ulong size, _) = funcs.First(f => f.Name.EndsWith("clock_gettime", StringComparison.Ordinal));
+            var names = funcs.Where(f => f.Address == address).Select(f => f.Name).ToHashSet();
+
+            // The vDSO is linked at 0: address = mapping start + symbol value.
+            var symbolizer = new Symbolizer();
+            Assert.Contains(symbolizer.ResolveUser(Environment.ProcessId, start + address), names);
+            Assert.Contains(symbolizer.ResolveUser(Environment.ProcessId, start + address + size - 1), names);
+        }
+        finally
+        {
+            File.Delete(dump);
+        }
+    }
+}
