@@ -161,7 +161,7 @@ public sealed class Symbolizer : ISymbolResolver
                 return name;
             }
 
-            return state.PerfMap?.Find(address) ?? m.Map.ModuleName;
+            return state.PerfMap?.Find(address) ?? m.ModuleName;
         }
     }
 
@@ -427,6 +427,9 @@ public sealed class Symbolizer : ISymbolResolver
     private sealed class MappingState(ProcMapping map)
     {
         public ProcMapping Map { get; } = map;
+
+        /// <summary>The <c>[module]</c> frame, built once (it is returned per sample).</summary>
+        public string ModuleName { get; } = map.ModuleName;
 
         public bool Resolved { get; set; }
 
