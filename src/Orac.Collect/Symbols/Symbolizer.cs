@@ -14,6 +14,12 @@ public sealed class SymbolizerOptions
 
     /// <summary>Where JITs write <c>perf-PID.map</c> (<c>/tmp</c>).</summary>
     public string PerfMapDirectory { get; init; } = "/tmp";
+
+    /// <summary>
+    /// Shortest time between two reads of kallsyms: a kernel address that is not found re-reads it
+    /// (modules and BPF programs come and go) at most this often. Default 60 s.
+    /// </summary>
+    public TimeSpan KallsymsRereadInterval { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary>
@@ -41,7 +47,7 @@ public sealed class Symbolizer : ISymbolResolver
     private readonly Dictionary<string, ElfFile?> _byIdentity = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ElfFile> _byBuildId = new(StringComparer.Ordinal);
     private KernelSymbols? _kernel;
-    private bool _kernelTried;
+    private long _kernelLoadedAt;
     private ElfFile? _vdso;
     private bool _vdsoTried;
 
@@ -109,20 +115,25 @@ public sealed class Symbolizer : ISymbolResolver
     {
         lock (_gate)
         {
-            if (!_kernelTried)
+            if (address < KernelSymbols.KernelBase)
             {
-                _kernelTried = true;
-                try
-                {
-                    _kernel = KernelSymbols.Load(_options.KallsymsPath, Warnings);
-                }
-                catch (OracException e)
-                {
-                    Warnings.Add("kernel symbols unavailable: kernel frames show as [unknown]", e.Message);
-                }
+                return Unknown;
             }
 
-            return address >= KernelSymbols.KernelBase ? _kernel?.Find(address) ?? Unknown : Unknown;
+            if (_kernelLoadedAt == 0)
+            {
+                LoadKernel();
+            }
+
+            string? name = _kernel?.Find(address);
+            if (name is null && _kernel is { Hidden: false } && Stopwatch.GetElapsedTime(_kernelLoadedAt) >= _options.KallsymsRereadInterval)
+            {
+                // A module or BPF program loaded since the last read.
+                LoadKernel();
+                name = _kernel?.Find(address);
+            }
+
+            return name ?? Unknown;
         }
     }
 
@@ -210,6 +221,24 @@ public sealed class Symbolizer : ISymbolResolver
         }
 
         return _vdso;
+    }
+
+    private void LoadKernel()
+    {
+        bool first = _kernelLoadedAt == 0;
+        _kernelLoadedAt = Stopwatch.GetTimestamp();
+        try
+        {
+            // Re-reads count bad lines again; only the first read reports them.
+            _kernel = KernelSymbols.Load(_options.KallsymsPath, first ? Warnings : new ParseWarnings());
+        }
+        catch (OracException e)
+        {
+            if (first)
+            {
+                Warnings.Add("kernel symbols unavailable: kernel frames show as [unknown]", e.Message);
+            }
+        }
     }
 
     private int CountWithoutBuildId()

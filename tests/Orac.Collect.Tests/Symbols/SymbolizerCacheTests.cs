@@ -197,3 +197,25 @@ public class VdsoTests
         }
     }
 }
+
+public class KallsymsRereadTests
+{
+    [Fact]
+    public void KernelMiss_RereadsKallsyms_OnlyAfterTheInterval()
+    {
+        string dir = Directory.CreateTempSubdirectory("orac-kallsyms").FullName;
+        string path = Path.Combine(dir, "kallsyms");
+        File.WriteAllText(path, "ffffffff81000000 T _text\nffffffff81000100 T do_work\nffffffff81000200 D end_of_text\n");
+        var eager = new Symbolizer(new SymbolizerOptions { KallsymsPath = path, KallsymsRereadInterval = TimeSpan.Zero });
+        var lazy = new Symbolizer(new SymbolizerOptions { KallsymsPath = path });
+        Assert.Equal(Symbolizer.Unknown, eager.ResolveKernel(0xffffffffc0001010));
+        Assert.Equal(Symbolizer.Unknown, lazy.ResolveKernel(0xffffffffc0001010));
+
+        // A module loads.
+        File.AppendAllText(path, "ffffffffc0001000 t nf_hook\t[nf_tables]\nffffffffc0001100 d nf_data\t[nf_tables]\n");
+        Assert.Equal("nf_hook", eager.ResolveKernel(0xffffffffc0001010));
+        Assert.Equal(Symbolizer.Unknown, lazy.ResolveKernel(0xffffffffc0001010));
+        Assert.Equal("do_work", lazy.ResolveKernel(0xffffffff81000110));
+        Directory.Delete(dir, true);
+    }
+}
