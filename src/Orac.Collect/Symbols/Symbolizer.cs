@@ -48,6 +48,7 @@ public sealed class Symbolizer : ISymbolResolver
     private readonly Dictionary<string, ElfFile> _byBuildId = new(StringComparer.Ordinal);
     private KernelSymbols? _kernel;
     private long _kernelLoadedAt;
+    private uint _ownUid = FileIdentity.UnknownUid;
     private ElfFile? _vdso;
     private bool _vdsoTried;
 
@@ -82,7 +83,15 @@ public sealed class Symbolizer : ISymbolResolver
         {
             ProcessState state = GetState(pid);
             ReadMaps(state);
-            PerfMapOf(state).Refresh(Warnings);
+            uint uid = ProcessUid(pid);
+            if (uid != FileIdentity.UnknownUid && uid != state.Uid)
+            {
+                // A new owner (or a reused pid): decide about its perf map again.
+                state.Uid = uid;
+                state.PerfMapTrusted = state.PerfMapRejected = false;
+            }
+
+            RefreshPerfMap(state);
         }
     }
 
@@ -151,6 +160,7 @@ public sealed class Symbolizer : ISymbolResolver
             {
                 state = GetState(pid);
                 ReadMaps(state);
+                state.Uid = ProcessUid(pid);
             }
 
             MappingState? m = state.Find(address);
@@ -308,7 +318,72 @@ public sealed class Symbolizer : ISymbolResolver
     private string? FindJitted(ProcessState state, ulong address)
     {
         PerfMap map = PerfMapOf(state);
-        return map.Find(address) ?? (map.Refresh(Warnings) ? map.Find(address) : null);
+        return map.Find(address) ?? (RefreshPerfMap(state) ? map.Find(address) : null);
+    }
+
+    /// <summary>
+    /// Reads what the JIT appended, once the map is trusted: /tmp is writable by everyone, so (as
+    /// perf does) a map counts only when owned by root, by the user Orac runs as, or by the process's
+    /// own user; anyone else could plant names for another user's process.
+    /// </summary>
+    private bool RefreshPerfMap(ProcessState state)
+    {
+        PerfMap map = PerfMapOf(state);
+        if (state.PerfMapRejected)
+        {
+            return false;
+        }
+
+        if (!state.PerfMapTrusted)
+        {
+            if (!FileIdentity.TryGet(map.Path, out FileIdentity id))
+            {
+                return false; // not written yet
+            }
+
+            uint owner = id.OwnerUid;
+            if (owner != FileIdentity.UnknownUid && owner != 0 && owner != OwnUid() && owner != state.Uid)
+            {
+                state.PerfMapRejected = true;
+                Warnings.Add("perf maps ignored (owned by another user than the process's)", $"{map.Path} (owner uid {owner})");
+                return false;
+            }
+
+            state.PerfMapTrusted = true;
+        }
+
+        return map.Refresh(Warnings);
+    }
+
+    private uint OwnUid()
+    {
+        if (_ownUid == FileIdentity.UnknownUid)
+        {
+            _ownUid = ProcessUid(Environment.ProcessId);
+        }
+
+        return _ownUid;
+    }
+
+    /// <summary>The effective uid in /proc/PID/status (<c>Uid:</c> real effective saved fs), or <see cref="FileIdentity.UnknownUid"/>.</summary>
+    private uint ProcessUid(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"{_options.ProcRoot}/{pid}/status"))
+            {
+                if (line.StartsWith("Uid:", StringComparison.Ordinal))
+                {
+                    string[] f = line.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+                    return f.Length > 2 && uint.TryParse(f[2], out uint uid) ? uid : FileIdentity.UnknownUid;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return FileIdentity.UnknownUid;
     }
 
     /// <summary>Reads /proc/PID/maps into <paramref name="state"/>; a process that is gone keeps what was read before.</summary>
@@ -476,6 +551,13 @@ public sealed class Symbolizer : ISymbolResolver
         public List<MappingState> Mappings { get; set; } = [];
 
         public PerfMap? PerfMap { get; set; }
+
+        /// <summary>The process's effective uid, read while it ran; <see cref="FileIdentity.UnknownUid"/> when not known.</summary>
+        public uint Uid { get; set; } = FileIdentity.UnknownUid;
+
+        public bool PerfMapTrusted { get; set; }
+
+        public bool PerfMapRejected { get; set; }
 
         public bool Exited { get; set; }
 

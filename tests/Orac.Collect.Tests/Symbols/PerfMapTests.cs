@@ -107,3 +107,33 @@ public class PerfMapTests
         return (new Symbolizer(new SymbolizerOptions { PerfMapDirectory = dir, ProcRoot = dir }), dir, map);
     }
 }
+
+public class PerfMapOwnerTests
+{
+    [SkippableFact]
+    public void PerfMapOwnedByAnotherUser_Ignored_UnlessThatUsersProcess()
+    {
+        Skip.If(!Environment.IsPrivilegedProcess, "SKIPPED: needs root to chown the perf map to another user");
+        string proc = Directory.CreateTempSubdirectory("orac-fakeproc").FullName;
+        string tmp = Directory.CreateTempSubdirectory("orac-faketmp").FullName;
+        foreach (int pid in new[] { 501, 502 })
+        {
+            File.WriteAllText(Path.Combine(tmp, $"perf-{pid}.map"), "1000 100 planted_name\n");
+            NativeSample.Run("chown", "12345", Path.Combine(tmp, $"perf-{pid}.map"));
+            Directory.CreateDirectory(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        // 501 runs as uid 1000: a map owned by 12345 is not its JIT's. 502 runs as 12345: it is.
+        File.WriteAllText(Path.Combine(proc, "501", "status"), "Name:\tvictim\nUid:\t1000\t1000\t1000\t1000\n");
+        File.WriteAllText(Path.Combine(proc, "502", "status"), "Name:\tjit\nUid:\t12345\t12345\t12345\t12345\n");
+        var symbolizer = new Symbolizer(new SymbolizerOptions { ProcRoot = proc, PerfMapDirectory = tmp });
+        symbolizer.NoteProcess(501);
+        symbolizer.NoteProcess(502);
+
+        Assert.Equal(Symbolizer.Unknown, symbolizer.ResolveUser(501, 0x1010));
+        Assert.Equal("planted_name", symbolizer.ResolveUser(502, 0x1010));
+        Assert.Equal(1, symbolizer.Warnings.Count("perf maps ignored (owned by another user than the process's)"));
+        Directory.Delete(proc, true);
+        Directory.Delete(tmp, true);
+    }
+}
