@@ -219,3 +219,27 @@ public class KallsymsRereadTests
         Directory.Delete(dir, true);
     }
 }
+
+public class DamagedModuleTests
+{
+    [SkippableFact]
+    public void DamagedOrNonElfMappedFile_ShowsModuleAndOneWarning()
+    {
+        Skip.If(NativeSample.SkipReason is not null, NativeSample.SkipReason);
+        string dir = Directory.CreateTempSubdirectory("orac-damaged").FullName;
+        string truncated = Path.Combine(dir, "libtruncated.so");
+        byte[] elf = File.ReadAllBytes(NativeSample.Pie);
+        File.WriteAllBytes(truncated, elf[..(elf.Length / 2)]); // section headers sit at the end: now past it
+        string text = Path.Combine(dir, "notes.txt");
+        File.WriteAllText(text, "not an ELF file at all, but long enough to hold a 64-byte ELF header......\n");
+        var symbolizer = new Symbolizer(new SymbolizerOptions { ProcRoot = dir, PerfMapDirectory = dir });
+        symbolizer.NoteMapping(7, 0x10000, 0x4000, 0, truncated);
+        symbolizer.NoteMapping(7, 0x20000, 0x1000, 0, text);
+
+        Assert.Equal("[libtruncated.so]", symbolizer.ResolveUser(7, 0x11100));
+        Assert.Equal("[libtruncated.so]", symbolizer.ResolveUser(7, 0x11200));
+        Assert.Equal("[notes.txt]", symbolizer.ResolveUser(7, 0x20010));
+        Assert.Equal(2, symbolizer.Warnings.Count("mapped files without usable symbols (shown as [module])"));
+        Directory.Delete(dir, true);
+    }
+}
