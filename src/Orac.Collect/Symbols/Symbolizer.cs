@@ -106,7 +106,19 @@ public sealed class Symbolizer : ISymbolResolver
         lock (_gate)
         {
             ProcessState state = GetState(pid);
-            state.Insert(new MappingState(new ProcMapping(start, start + length, fileOffset, 0, path)));
+            var map = new ProcMapping(start, start + length, fileOffset, 0, path);
+            FileIdentity? seen = null;
+
+            // The event carries no inode: take the file as the process sees it now (its mount
+            // namespace), so a same-named host file with other contents is not used for it later.
+            if (!map.IsAnonymous && !map.IsSpecial && !map.IsDeleted && path.Length > 0 && path[0] == '/'
+                && FileIdentity.TryGet($"{_options.ProcRoot}/{pid}/root{path}", out FileIdentity id))
+            {
+                map = map with { Inode = id.Inode };
+                seen = id;
+            }
+
+            state.Insert(new MappingState(map) { Expected = seen });
         }
     }
 

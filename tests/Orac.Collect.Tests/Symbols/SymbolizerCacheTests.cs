@@ -243,3 +243,34 @@ public class DamagedModuleTests
         Directory.Delete(dir, true);
     }
 }
+
+public class MountNamespaceTests
+{
+    [SkippableFact]
+    public void NoteMapping_ContainerFileDiffersFromHostFileAtSamePath_ContainerFileUsed()
+    {
+        Skip.If(NativeSample.SkipReason is not null, NativeSample.SkipReason);
+        string proc = Directory.CreateTempSubdirectory("orac-fakeproc").FullName;
+        string host = Directory.CreateTempSubdirectory("orac-hostview").FullName;
+        string path = Path.Combine(host, "libapp.so");
+
+        // On the host, another program sits at the path; inside the container's root, the real one.
+        File.Copy("/usr/bin/true", path);
+        string inContainer = proc + "/77/root" + path;
+        Directory.CreateDirectory(Path.GetDirectoryName(inContainer)!);
+        File.Copy(NativeSample.Pie, inContainer);
+        (ulong hot, _, _) = NativeSample.NmFunctions(NativeSample.Pie).First(f => f.Name == "hot_loop");
+
+        var symbolizer = new Symbolizer(new SymbolizerOptions { ProcRoot = proc, PerfMapDirectory = proc });
+        symbolizer.NoteMapping(77, 0x40_0000, 0x10_0000, 0, path);
+        Assert.Equal("hot_loop", symbolizer.ResolveUser(77, 0x40_0000 + hot));
+
+        // Once the container is gone, the host file at that path is still not taken for it.
+        var later = new Symbolizer(new SymbolizerOptions { ProcRoot = proc, PerfMapDirectory = proc });
+        later.NoteMapping(77, 0x40_0000, 0x10_0000, 0, path);
+        Directory.Delete(Path.Combine(proc, "77"), true);
+        Assert.Equal("[libapp.so]", later.ResolveUser(77, 0x40_0000 + hot));
+        Directory.Delete(proc, true);
+        Directory.Delete(host, true);
+    }
+}
