@@ -14,15 +14,18 @@ internal readonly record struct FileIdentity(ulong Inode, long Size, long MtimeN
 
     private static bool s_noStatx;
 
-    /// <summary>Stats <paramref name="path"/> (following links); false when it does not exist or cannot be read.</summary>
-    public static bool TryGet(string path, out FileIdentity id)
+    /// <summary>
+    /// Stats <paramref name="path"/> (following a final symlink unless <paramref name="followLinks"/>
+    /// is false); false when it does not exist or cannot be read.
+    /// </summary>
+    public static bool TryGet(string path, out FileIdentity id, bool followLinks = true)
     {
         id = default;
         if (!s_noStatx)
         {
             try
             {
-                return StatxNative.TryStatx(path, out id);
+                return StatxNative.TryStatx(path, followLinks, out id);
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
             {
@@ -53,14 +56,15 @@ internal readonly record struct FileIdentity(ulong Inode, long Size, long MtimeN
 internal static unsafe partial class StatxNative
 {
     private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxBasicStats = 0x7ff;
 
-    public static bool TryStatx(string path, out FileIdentity id)
+    public static bool TryStatx(string path, bool followLinks, out FileIdentity id)
     {
         // struct statx has one layout on every architecture: 256 bytes, stx_uid at 20, stx_ino at 32,
         // stx_size at 40, stx_mtime (i64 seconds, u32 ns) at 112.
         byte* buf = stackalloc byte[256];
-        if (Statx(AtFdCwd, path, 0, StatxBasicStats, buf) != 0)
+        if (Statx(AtFdCwd, path, followLinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, buf) != 0)
         {
             id = default;
             return false;

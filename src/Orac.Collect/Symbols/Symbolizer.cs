@@ -348,7 +348,8 @@ public sealed class Symbolizer : ISymbolResolver
 
         if (!state.PerfMapTrusted)
         {
-            if (!FileIdentity.TryGet(map.Path, out FileIdentity id))
+            // A symlink is judged by its own owner: whoever planted it in /tmp.
+            if (!FileIdentity.TryGet(map.Path, out FileIdentity id, followLinks: false))
             {
                 return false; // not written yet
             }

@@ -133,6 +133,15 @@ public class PerfMapOwnerTests
         Assert.Equal(Symbolizer.Unknown, symbolizer.ResolveUser(501, 0x1010));
         Assert.Equal("planted_name", symbolizer.ResolveUser(502, 0x1010));
         Assert.Equal(1, symbolizer.Warnings.Count("perf maps ignored (owned by another user than the process's)"));
+
+        // A symlink planted by user 12345 that points at a root-owned file is judged by the link's owner.
+        File.WriteAllText(Path.Combine(tmp, "root-owned"), "2000 100 root_file_line\n");
+        File.CreateSymbolicLink(Path.Combine(tmp, "perf-503.map"), Path.Combine(tmp, "root-owned"));
+        NativeSample.Run("chown", "-h", "12345", Path.Combine(tmp, "perf-503.map"));
+        Directory.CreateDirectory(Path.Combine(proc, "503"));
+        File.WriteAllText(Path.Combine(proc, "503", "status"), "Name:\tvictim\nUid:\t1000\t1000\t1000\t1000\n");
+        symbolizer.NoteProcess(503);
+        Assert.Equal(Symbolizer.Unknown, symbolizer.ResolveUser(503, 0x2010));
         Directory.Delete(proc, true);
         Directory.Delete(tmp, true);
     }
