@@ -18,7 +18,7 @@ public sealed class ElfFile
     public const int MaxSymbols = 4_000_000;
 
     /// <summary>Largest symbol or string table read, in bytes; a bigger one is skipped.</summary>
-    public const long MaxTableBytes = 512L << 20;
+    public const long MaxTableBytes = 256L << 20;
 
     private const int MaxSections = 1 << 16;
     private const ulong MaxUnsizedExtent = 64 << 10;
