@@ -20,6 +20,10 @@ public static class Program
         ["folded"] = data => FoldedFuzz.Run(data),
         ["diff"] = data => DiffFuzz.Run(data),
         ["perf-ring"] = data => Orac.Collect.PerfEvents.PerfRingFuzz.Run(data),
+        ["elf"] = data => Orac.Collect.Symbols.ElfFuzz.Run(data),
+        ["perf-map"] = data => Orac.Collect.Symbols.PerfMapFuzz.Run(data),
+        ["proc-maps"] = data => Orac.Collect.Symbols.ProcMapsFuzz.Run(data),
+        ["kallsyms"] = data => Orac.Collect.Symbols.KallsymsFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>

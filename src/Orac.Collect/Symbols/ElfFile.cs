@@ -18,9 +18,10 @@ public sealed class ElfFile
     public const int MaxSymbols = 4_000_000;
 
     /// <summary>Largest symbol or string table read, in bytes; a bigger one is skipped.</summary>
-    public const long MaxTableBytes = 512L << 20;
+    public const long MaxTableBytes = 256L << 20;
 
     private const int MaxSections = 1 << 16;
+    private const ulong MaxUnsizedExtent = 64 << 10;
     private const int MaxSegments = 1 << 12;
     private const int MaxNameBytes = 4096;
     private const int SymEntrySize = 24;
@@ -228,6 +229,7 @@ public sealed class ElfFile
     {
         var strtabs = new List<byte[]>();
         var cands = new List<Candidate>();
+        bool sawSymtab = false, sawDynsym = false;
         for (int i = 0; i < sections.Length; i++)
         {
             Section s = sections[i];
@@ -235,6 +237,15 @@ public sealed class ElfFile
             {
                 continue;
             }
+
+            // A file has at most one of each; more would let a hostile file make us read one table many times over.
+            ref bool seen = ref s.Type == ShtSymtab ? ref sawSymtab : ref sawDynsym;
+            if (seen)
+            {
+                continue;
+            }
+
+            seen = true;
 
             if ((s.EntSize != SymEntrySize && s.EntSize != 0) || s.Link >= (uint)sections.Length)
             {
@@ -311,7 +322,10 @@ public sealed class ElfFile
                 sectionEnd = Math.Min(sectionEnd, cands[j].SectionEnd);
             }
 
-            ulong end = size != 0 && best.Start + size > best.Start ? best.Start + size : sectionEnd;
+            // Size 0: up to the next symbol or the section's end; without a known section, at most MaxUnsizedExtent.
+            ulong end = size != 0 && best.Start + size > best.Start ? best.Start + size
+                : sectionEnd != ulong.MaxValue ? sectionEnd
+                : best.Start + MaxUnsizedExtent > best.Start ? best.Start + MaxUnsizedExtent : ulong.MaxValue;
             if (size == 0 && j < cands.Count)
             {
                 end = Math.Min(end, cands[j].Start);

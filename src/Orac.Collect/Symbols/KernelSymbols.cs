@@ -51,7 +51,7 @@ public sealed class KernelSymbols
     {
         var reader = new LineReader(stream, maxLineBytes: 4096, bufferSize: 64 << 10);
         var entries = new List<Entry>();
-        var names = new List<byte>(1 << 20);
+        var names = new ByteBuffer(1 << 20);
         bool sawZero = false;
         while (reader.TryReadLine(out ReadOnlySpan<byte> line))
         {
@@ -87,10 +87,7 @@ public sealed class KernelSymbols
             bool text = type is (byte)'t' or (byte)'T' or (byte)'w' or (byte)'W';
             int rank = (type is (byte)'T' or (byte)'W' ? 0 : 1 << 4) | Math.Min(LeadingUnderscores(name), 3);
             entries.Add(new Entry(address, names.Count, name.Length, text, rank));
-            foreach (byte b in name)
-            {
-                names.Add(b);
-            }
+            names.Append(name);
         }
 
         if (reader.LongLinesSkipped.Count > 0)
@@ -98,7 +95,7 @@ public sealed class KernelSymbols
             warnings.AddCount("kallsyms lines skipped", reader.LongLinesSkipped.Count);
         }
 
-        byte[] blob = [.. names];
+        byte[] blob = names.Data;
         entries.Sort((a, b) =>
         {
             int c = a.Address.CompareTo(b.Address);
@@ -116,7 +113,7 @@ public sealed class KernelSymbols
         var starts = new List<ulong>(entries.Count);
         var offsets = new List<int>(entries.Count);
         var isText = new List<bool>(entries.Count);
-        var packed = new List<byte>(blob.Length);
+        var packed = new ByteBuffer(names.Count + entries.Count);
         for (int i = 0; i < entries.Count; i++)
         {
             if (i > 0 && entries[i].Address == entries[i - 1].Address)
@@ -127,12 +124,8 @@ public sealed class KernelSymbols
             starts.Add(entries[i].Address);
             offsets.Add(packed.Count);
             isText.Add(entries[i].Text);
-            foreach (byte b in blob.AsSpan(entries[i].NameOffset, entries[i].NameLength))
-            {
-                packed.Add(b);
-            }
-
-            packed.Add(0);
+            packed.Append(blob.AsSpan(entries[i].NameOffset, entries[i].NameLength));
+            packed.Append([0]);
         }
 
         bool hidden = sawZero && starts.Count == 0;
@@ -141,7 +134,7 @@ public sealed class KernelSymbols
             warnings.Add("kallsyms addresses are all 0 (kptr_restrict or not root): kernel frames show as [unknown]", where);
         }
 
-        return new KernelSymbols([.. starts], [.. offsets], [.. isText], [.. packed], hidden);
+        return new KernelSymbols([.. starts], [.. offsets], [.. isText], packed.Data, hidden);
     }
 
     /// <summary>Reads <paramref name="path"/> (normally /proc/kallsyms).</summary>
@@ -256,6 +249,27 @@ public sealed class KernelSymbols
         }
 
         return n;
+    }
+
+    /// <summary>A growable byte array (List&lt;byte&gt; adds one byte per call).</summary>
+    private sealed class ByteBuffer(int capacity)
+    {
+        public byte[] Data { get; private set; } = new byte[Math.Max(capacity, 16)];
+
+        public int Count { get; private set; }
+
+        public void Append(ReadOnlySpan<byte> bytes)
+        {
+            if (Count + bytes.Length > Data.Length)
+            {
+                byte[] bigger = new byte[Math.Max(Data.Length * 2, Count + bytes.Length)];
+                Data.AsSpan(0, Count).CopyTo(bigger);
+                Data = bigger;
+            }
+
+            bytes.CopyTo(Data.AsSpan(Count));
+            Count += bytes.Length;
+        }
     }
 
     private readonly record struct Entry(ulong Address, int NameOffset, int NameLength, bool Text, int Rank);

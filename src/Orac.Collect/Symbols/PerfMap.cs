@@ -70,7 +70,7 @@ public sealed class PerfMap
                 int used = ParseLines(buf.AsSpan(0, n), warnings, atEnd: false);
                 if (used == 0)
                 {
-                    if (n < buf.Length)
+                    if (n < ChunkBytes)
                     {
                         break; // an unfinished last line: wait for the JIT to finish it
                     }

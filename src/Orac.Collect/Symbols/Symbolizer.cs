@@ -14,6 +14,12 @@ public sealed class SymbolizerOptions
 
     /// <summary>Where JITs write <c>perf-PID.map</c> (<c>/tmp</c>).</summary>
     public string PerfMapDirectory { get; init; } = "/tmp";
+
+    /// <summary>
+    /// Shortest time between two reads of kallsyms: a kernel address that is not found re-reads it
+    /// (modules and BPF programs come and go) at most this often. Default 60 s.
+    /// </summary>
+    public TimeSpan KallsymsRereadInterval { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary>
@@ -41,7 +47,10 @@ public sealed class Symbolizer : ISymbolResolver
     private readonly Dictionary<string, ElfFile?> _byIdentity = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ElfFile> _byBuildId = new(StringComparer.Ordinal);
     private KernelSymbols? _kernel;
-    private bool _kernelTried;
+    private long _kernelLoadedAt;
+    private uint _ownUid = FileIdentity.UnknownUid;
+    private ElfFile? _vdso;
+    private bool _vdsoTried;
 
     /// <summary>Creates a symbolizer for this host (/proc, /proc/kallsyms, /tmp).</summary>
     public Symbolizer()
@@ -74,7 +83,15 @@ public sealed class Symbolizer : ISymbolResolver
         {
             ProcessState state = GetState(pid);
             ReadMaps(state);
-            PerfMapOf(state).Refresh(Warnings);
+            uint uid = ProcessUid(pid);
+            if (uid != FileIdentity.UnknownUid && uid != state.Uid)
+            {
+                // A new owner (or a reused pid): decide about its perf map again.
+                state.Uid = uid;
+                state.PerfMapTrusted = state.PerfMapRejected = false;
+            }
+
+            RefreshPerfMap(state);
         }
     }
 
@@ -89,7 +106,19 @@ public sealed class Symbolizer : ISymbolResolver
         lock (_gate)
         {
             ProcessState state = GetState(pid);
-            state.Insert(new MappingState(new ProcMapping(start, start + length, fileOffset, 0, path)));
+            var map = new ProcMapping(start, start + length, fileOffset, 0, path);
+            FileIdentity? seen = null;
+
+            // The event carries no inode: take the file as the process sees it now (its mount
+            // namespace), so a same-named host file with other contents is not used for it later.
+            if (!map.IsAnonymous && !map.IsSpecial && !map.IsDeleted && path.Length > 0 && path[0] == '/'
+                && FileIdentity.TryGet($"{_options.ProcRoot}/{pid}/root{path}", out FileIdentity id))
+            {
+                map = map with { Inode = id.Inode };
+                seen = id;
+            }
+
+            state.Insert(new MappingState(map) { Expected = seen });
         }
     }
 
@@ -107,20 +136,25 @@ public sealed class Symbolizer : ISymbolResolver
     {
         lock (_gate)
         {
-            if (!_kernelTried)
+            if (address < KernelSymbols.KernelBase)
             {
-                _kernelTried = true;
-                try
-                {
-                    _kernel = KernelSymbols.Load(_options.KallsymsPath, Warnings);
-                }
-                catch (OracException e)
-                {
-                    Warnings.Add("kernel symbols unavailable: kernel frames show as [unknown]", e.Message);
-                }
+                return Unknown;
             }
 
-            return address >= KernelSymbols.KernelBase ? _kernel?.Find(address) ?? Unknown : Unknown;
+            if (_kernelLoadedAt == 0)
+            {
+                LoadKernel();
+            }
+
+            string? name = _kernel?.Find(address);
+            if (name is null && _kernel is { Hidden: false } && Stopwatch.GetElapsedTime(_kernelLoadedAt) >= _options.KallsymsRereadInterval)
+            {
+                // A module or BPF program loaded since the last read.
+                LoadKernel();
+                name = _kernel?.Find(address);
+            }
+
+            return name ?? Unknown;
         }
     }
 
@@ -138,6 +172,7 @@ public sealed class Symbolizer : ISymbolResolver
             {
                 state = GetState(pid);
                 ReadMaps(state);
+                state.Uid = ProcessUid(pid);
             }
 
             MappingState? m = state.Find(address);
@@ -153,18 +188,78 @@ public sealed class Symbolizer : ISymbolResolver
                 return FindJitted(state, address) ?? Unknown;
             }
 
-            if (m.Map.IsSpecial)
-            {
-                return m.Map.ModuleName;
-            }
-
-            ElfFile? elf = ModuleFor(state, m);
+            ElfFile? elf = m.Map.IsSpecial ? (m.Map.Path == "[vdso]" ? Vdso() : null) : ModuleFor(state, m);
             if (elf is not null && elf.TryFileOffsetToAddress(address - m.Map.Start + m.Map.Offset, out ulong vaddr) && elf.FindSymbol(vaddr) is { } name)
             {
                 return name;
             }
 
-            return state.PerfMap?.Find(address) ?? m.Map.ModuleName;
+            return state.PerfMap?.Find(address) ?? m.ModuleName;
+        }
+    }
+
+    /// <summary>
+    /// The vDSO image, read once from this process's own memory: the kernel maps the same image into
+    /// every (64-bit) process, so its <c>.dynsym</c> names <c>clock_gettime</c> and friends everywhere.
+    /// </summary>
+    private ElfFile? Vdso()
+    {
+        if (_vdsoTried)
+        {
+            return _vdso;
+        }
+
+        _vdsoTried = true;
+        try
+        {
+            string self = $"{_options.ProcRoot}/self";
+            using var maps = new FileStream($"{self}/maps", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+            foreach (ProcMapping m in ProcMaps.Read(maps, $"{self}/maps", new ParseWarnings()))
+            {
+                if (m.Path == "[vdso]" && m.End - m.Start <= 1 << 20)
+                {
+                    byte[] image = new byte[m.End - m.Start];
+                    using var mem = File.OpenHandle($"{self}/mem", FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                    int done = 0;
+                    while (done < image.Length)
+                    {
+                        int n = RandomAccess.Read(mem, image.AsSpan(done), (long)m.Start + done);
+                        if (n <= 0)
+                        {
+                            return null;
+                        }
+
+                        done += n;
+                    }
+
+                    _vdso = ElfFile.Parse(image, "[vdso]");
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OracException)
+        {
+            Warnings.Add("vdso not readable: its frames show as [vdso]", e.Message);
+        }
+
+        return _vdso;
+    }
+
+    private void LoadKernel()
+    {
+        bool first = _kernelLoadedAt == 0;
+        _kernelLoadedAt = Stopwatch.GetTimestamp();
+        try
+        {
+            // Re-reads count bad lines again; only the first read reports them.
+            _kernel = KernelSymbols.Load(_options.KallsymsPath, first ? Warnings : new ParseWarnings());
+        }
+        catch (OracException e)
+        {
+            if (first)
+            {
+                Warnings.Add("kernel symbols unavailable: kernel frames show as [unknown]", e.Message);
+            }
         }
     }
 
@@ -193,13 +288,115 @@ public sealed class Symbolizer : ISymbolResolver
         return state;
     }
 
-    private PerfMap PerfMapOf(ProcessState state) =>
-        state.PerfMap ??= new PerfMap(Path.Combine(_options.PerfMapDirectory, $"perf-{state.Pid}.map"));
+    private PerfMap PerfMapOf(ProcessState state) => state.PerfMap ??= new PerfMap(PerfMapPath(state.Pid));
+
+    /// <summary>
+    /// <c>/tmp/perf-PID.map</c>; for a process in another PID namespace (a container) whose map is not
+    /// there, the map it wrote in its own /tmp under its own pid: <c>/proc/PID/root/tmp/perf-NSPID.map</c>.
+    /// </summary>
+    private string PerfMapPath(int pid)
+    {
+        string host = Path.Combine(_options.PerfMapDirectory, $"perf-{pid}.map");
+        if (File.Exists(host))
+        {
+            return host;
+        }
+
+        int nsPid = NamespacePid(pid);
+        return nsPid > 0 && nsPid != pid ? $"{_options.ProcRoot}/{pid}/root/tmp/perf-{nsPid}.map" : host;
+    }
+
+    /// <summary>The pid in the process's innermost PID namespace (last field of <c>NSpid:</c> in /proc/PID/status), or 0.</summary>
+    private int NamespacePid(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"{_options.ProcRoot}/{pid}/status"))
+            {
+                if (line.StartsWith("NSpid:", StringComparison.Ordinal))
+                {
+                    string[] f = line.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+                    return int.TryParse(f[^1], out int ns) ? ns : 0;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return 0;
+    }
 
     private string? FindJitted(ProcessState state, ulong address)
     {
         PerfMap map = PerfMapOf(state);
-        return map.Find(address) ?? (map.Refresh(Warnings) ? map.Find(address) : null);
+        return map.Find(address) ?? (RefreshPerfMap(state) ? map.Find(address) : null);
+    }
+
+    /// <summary>
+    /// Reads what the JIT appended, once the map is trusted: /tmp is writable by everyone, so (as
+    /// perf does) a map counts only when owned by root, by the user Orac runs as, or by the process's
+    /// own user; anyone else could plant names for another user's process.
+    /// </summary>
+    private bool RefreshPerfMap(ProcessState state)
+    {
+        PerfMap map = PerfMapOf(state);
+        if (state.PerfMapRejected)
+        {
+            return false;
+        }
+
+        if (!state.PerfMapTrusted)
+        {
+            // A symlink is judged by its own owner: whoever planted it in /tmp.
+            if (!FileIdentity.TryGet(map.Path, out FileIdentity id, followLinks: false))
+            {
+                return false; // not written yet
+            }
+
+            uint owner = id.OwnerUid;
+            if (owner != FileIdentity.UnknownUid && owner != 0 && owner != OwnUid() && owner != state.Uid)
+            {
+                state.PerfMapRejected = true;
+                Warnings.Add("perf maps ignored (owned by another user than the process's)", $"{map.Path} (owner uid {owner})");
+                return false;
+            }
+
+            state.PerfMapTrusted = true;
+        }
+
+        return map.Refresh(Warnings);
+    }
+
+    private uint OwnUid()
+    {
+        if (_ownUid == FileIdentity.UnknownUid)
+        {
+            _ownUid = ProcessUid(Environment.ProcessId);
+        }
+
+        return _ownUid;
+    }
+
+    /// <summary>The effective uid in /proc/PID/status (<c>Uid:</c> real effective saved fs), or <see cref="FileIdentity.UnknownUid"/>.</summary>
+    private uint ProcessUid(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"{_options.ProcRoot}/{pid}/status"))
+            {
+                if (line.StartsWith("Uid:", StringComparison.Ordinal))
+                {
+                    string[] f = line.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+                    return f.Length > 2 && uint.TryParse(f[2], out uint uid) ? uid : FileIdentity.UnknownUid;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return FileIdentity.UnknownUid;
     }
 
     /// <summary>Reads /proc/PID/maps into <paramref name="state"/>; a process that is gone keeps what was read before.</summary>
@@ -348,6 +545,9 @@ public sealed class Symbolizer : ISymbolResolver
     {
         public ProcMapping Map { get; } = map;
 
+        /// <summary>The <c>[module]</c> frame, built once (it is returned per sample).</summary>
+        public string ModuleName { get; } = map.ModuleName;
+
         public bool Resolved { get; set; }
 
         public ElfFile? Elf { get; set; }
@@ -364,6 +564,13 @@ public sealed class Symbolizer : ISymbolResolver
         public List<MappingState> Mappings { get; set; } = [];
 
         public PerfMap? PerfMap { get; set; }
+
+        /// <summary>The process's effective uid, read while it ran; <see cref="FileIdentity.UnknownUid"/> when not known.</summary>
+        public uint Uid { get; set; } = FileIdentity.UnknownUid;
+
+        public bool PerfMapTrusted { get; set; }
+
+        public bool PerfMapRejected { get; set; }
 
         public bool Exited { get; set; }
 

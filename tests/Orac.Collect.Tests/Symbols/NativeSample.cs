@@ -109,6 +109,16 @@ public static class NativeSample
     {
         string dir = Path.Combine(Path.GetTempPath(), "orac-symbols-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(dir);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
         string src = Path.Combine(TestPaths.Data, "symbols", "sample.c");
         try
         {

@@ -29,10 +29,17 @@ __attribute__((noinline)) unsigned long cold_path(unsigned long n)
     return n + 1;
 }
 
+/* A local function with a global alias at the same address: the symbolizer must prefer the global name. */
+__attribute__((noinline, used)) static unsigned long aliased_local(unsigned long x)
+{
+    return x * 3 + 1;
+}
+unsigned long public_alias(unsigned long x) __attribute__((alias("aliased_local")));
+
 int main(int argc, char **argv)
 {
     int seconds = argc > 1 ? atoi(argv[1]) : 0;
-    sink = hot_loop(1000) + cold_path(3) + local_helper(2) + (unsigned long)getpid();
+    sink = hot_loop(1000) + cold_path(3) + local_helper(2) + public_alias(5) + (unsigned long)getpid();
     printf("ready\n");
     fflush(stdout);
     if (seconds > 0)
