@@ -526,6 +526,7 @@ internal static class ProcParsers
             int c3 = c2 <= c1 ? -1 : head[(c2 + 1)..].IndexOf((byte)',') + c2 + 1;
             if (c1 < 0 || c2 <= c1 || c3 <= c2
                 || !System.Buffers.Text.Utf8Parser.TryParse(head[..c1], out ulong pri, out int u1) || u1 != c1
+                || !System.Buffers.Text.Utf8Parser.TryParse(head[(c1 + 1)..c2], out ulong _, out int u2) || u2 != c2 - c1 - 1
                 || !System.Buffers.Text.Utf8Parser.TryParse(head[(c2 + 1)..c3], out ulong usec, out int u3) || u3 != c3 - c2 - 1)
             {
                 skipped++;
