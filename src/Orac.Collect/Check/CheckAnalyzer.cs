@@ -261,7 +261,9 @@ internal sealed class CheckAnalyzer
             return null;
         }
 
-        double total = t1.Total - t0.Total;
+        // Sums in double: hostile counters near 2^64 must not wrap into a small, wrong total.
+        double total = (double)(t1.User - t0.User) + (t1.Nice - t0.Nice) + (t1.System - t0.System) + (t1.Idle - t0.Idle)
+            + (t1.Iowait - t0.Iowait) + (t1.Irq - t0.Irq) + (t1.SoftIrq - t0.SoftIrq) + (t1.Steal - t0.Steal);
         if (total <= 0)
         {
             _r.Notes.Add($"/proc/stat {name}: no ticks in the window; not shown");
@@ -274,13 +276,13 @@ internal sealed class CheckAnalyzer
         return new CpuFigures
         {
             Cpu = name,
-            UserPercent = R(100.0 * ((t1.User - t0.User) + (t1.Nice - t0.Nice)) / total),
+            UserPercent = R(100.0 * ((double)(t1.User - t0.User) + (t1.Nice - t0.Nice)) / total),
             SystemPercent = P(t0.System, t1.System),
             IowaitPercent = iowait,
-            IrqPercent = R(100.0 * ((t1.Irq - t0.Irq) + (t1.SoftIrq - t0.SoftIrq)) / total),
+            IrqPercent = R(100.0 * ((double)(t1.Irq - t0.Irq) + (t1.SoftIrq - t0.SoftIrq)) / total),
             StealPercent = P(t0.Steal, t1.Steal),
             IdlePercent = idle,
-            UtilizationPercent = R(100.0 * (total - (t1.Idle - t0.Idle) - (t1.Iowait - t0.Iowait)) / total),
+            UtilizationPercent = R(Math.Max(0, 100.0 * (total - (t1.Idle - t0.Idle) - (t1.Iowait - t0.Iowait)) / total)),
         };
     }
 
@@ -437,7 +439,7 @@ internal sealed class CheckAnalyzer
                     continue;
                 }
 
-                ulong ios = (c1.Reads - c0.Reads) + (c1.Writes - c0.Writes);
+                double ios = (double)(c1.Reads - c0.Reads) + (c1.Writes - c0.Writes);
                 var f = new DiskFigures
                 {
                     Name = c1.Name,
@@ -531,8 +533,8 @@ internal sealed class CheckAnalyzer
                 TxMiBPerSecond = R((c1.TxBytes - c0.TxBytes) / 1048576.0 / _seconds),
                 RxPacketsPerSecond = R((c1.RxPackets - c0.RxPackets) / _seconds),
                 TxPacketsPerSecond = R((c1.TxPackets - c0.TxPackets) / _seconds),
-                Errors = (c1.RxErrors - c0.RxErrors) + (c1.TxErrors - c0.TxErrors),
-                Drops = (c1.RxDrops - c0.RxDrops) + (c1.TxDrops - c0.TxDrops),
+                Errors = SatAdd(c1.RxErrors - c0.RxErrors, c1.TxErrors - c0.TxErrors),
+                Drops = SatAdd(c1.RxDrops - c0.RxDrops, c1.TxDrops - c0.TxDrops),
             };
             if (_t1.NetSpeedMbps.TryGetValue(c1.Name, out long mbps))
             {
@@ -566,6 +568,8 @@ internal sealed class CheckAnalyzer
             }
         }
     }
+
+    private static ulong SatAdd(ulong a, ulong b) => a + b < a ? ulong.MaxValue : a + b;
 
     private long? Count(Dictionary<string, long>? d0, Dictionary<string, long> d1, string key)
     {
@@ -666,13 +670,13 @@ internal sealed class CheckAnalyzer
         foreach (KeyValuePair<int, ProcessSample> kv in p1)
         {
             PidStat s1 = kv.Value.Stat;
-            ulong ticks1 = s1.UTime + s1.STime;
-            ulong ticks0 = 0;
+            double ticks1 = (double)s1.UTime + s1.STime;
+            double ticks0 = 0;
             if (p0 is not null)
             {
                 if (p0.TryGetValue(kv.Key, out ProcessSample old) && old.Stat.StartTime == s1.StartTime)
                 {
-                    ticks0 = old.Stat.UTime + old.Stat.STime;
+                    ticks0 = (double)old.Stat.UTime + old.Stat.STime;
                 }
                 else if (_t0?.Uptime is double up0 && s1.StartTime / Thresholds.UserHz < up0 - 1)
                 {

@@ -13,7 +13,7 @@ public class CheckFuzzTests
     [Fact]
     public void CheckParsers_SurviveMutations()
     {
-        List<byte[]> seeds = MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "check", "cpu-saturated"));
+        List<byte[]> seeds = [.. MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "check", "cpu-saturated", "t1")), .. MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "check", "damaged", "t1"))];
         Assert.NotEmpty(seeds);
 
         FuzzReport report = MutationFuzzer.Run("check", CheckFuzz.Run, seeds, TimeSpan.FromSeconds(3), hangLimit: TimeSpan.FromSeconds(20));
