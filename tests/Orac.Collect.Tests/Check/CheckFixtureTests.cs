@@ -116,6 +116,29 @@ public class CheckFixtureTests
     }
 
     [Fact]
+    public void CpuImbalance_FlagsOneHotCpuAndSteal()
+    {
+        CheckReport r = Load("cpu-imbalance");
+        Assert.Equal(["cpu-imbalance", "cpu-steal"], Rules(r));
+        Assert.Equal(42.5, r.CpuAll!.UtilizationPercent);
+        Assert.Equal(11.25, r.CpuAll.StealPercent);
+        Assert.Equal([95.0, 25.0, 25.0, 25.0], r.PerCpu.Select(c => c.UtilizationPercent));
+        Assert.Equal(70.0, r.CpuImbalancePoints);
+        Assert.Equal((777, 95.0), (r.TopCpu[0].Pid, r.TopCpu[0].CpuPercent));
+    }
+
+    [Fact]
+    public void KernelLog_Missing_IsNotApplicableWithTheReason()
+    {
+        string d = Dir("healthy");
+        CheckReport r = CheckAnalyzer.Compare(Snapshot.Read(Path.Combine(d, "t0")), Snapshot.Read(Path.Combine(d, "t1")), 10, Snapshot.ReadKmsg(Path.Combine(TestPaths.Data, "check")));
+        Assert.False(r.KernelErrors.Readable);
+        Assert.EndsWith("dev/kmsg: not present", r.KernelErrors.Reason, StringComparison.Ordinal);
+        Assert.Equal("n/a", r.Use.Single(u => u.Resource == "kernel log").Flag);
+        Assert.Contains("kernel log: not read (", CheckText.Render(r), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Swapping_FlagsAvailableSwapInPressureAndOomKill()
     {
         CheckReport r = Load("swapping");

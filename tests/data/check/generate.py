@@ -65,6 +65,16 @@ def scenario_cpu_saturated():
     return s
 
 
+def scenario_cpu_imbalance():
+    # One CPU pegged by a single thread while the others idle, on a guest whose hypervisor steals time.
+    s = healthy()
+    base = [50000, 100, 20000, 400000, 1000, 0, 500, 300]
+    s["cpus"] = {0: (base, [950, 0, 0, 50, 0, 0, 0, 0])}
+    s["cpus"].update({i: (base, [100, 0, 0, 750, 0, 0, 0, 150]) for i in range(1, 4)})
+    s["procs"][777] = ("spinner", "R", 100, 0, 95000, 256, 950)
+    return s
+
+
 def scenario_swapping():
     s = healthy()
     s["meminfo"].update({"MemFree": 100000, "MemAvailable": 400000, "SwapFree": 1048576})
@@ -197,6 +207,7 @@ def emit(name, s):
 SCENARIOS = {
     "healthy": healthy(),
     "cpu-saturated": scenario_cpu_saturated(),
+    "cpu-imbalance": scenario_cpu_imbalance(),
     "swapping": scenario_swapping(),
     "disk-saturated": scenario_disk_saturated(),
     "network": scenario_network(),
