@@ -339,23 +339,30 @@ internal sealed class CheckAnalyzer
         var row = new UseRow { Resource = "memory" };
         _r.Use.Add(row);
         Dictionary<string, ulong>? m = _t1.MemInfo;
-        if (m is null || !m.TryGetValue("MemTotal", out ulong total) || total == 0 || !m.TryGetValue("MemAvailable", out ulong avail))
+        var f = new MemoryFigures();
+        if (m is not null && m.TryGetValue("MemTotal", out ulong total) && total > 0 && m.TryGetValue("MemAvailable", out ulong avail))
+        {
+            if (avail > total)
+            {
+                _r.Notes.Add($"/proc/meminfo MemAvailable {avail} kB above MemTotal {total} kB; taken as MemTotal");
+                avail = total;
+            }
+
+            m.TryGetValue("SwapTotal", out ulong swapTotal);
+            m.TryGetValue("SwapFree", out ulong swapFree);
+            f.TotalMiB = R(total / 1024.0);
+            f.AvailableMiB = R(avail / 1024.0);
+            f.AvailablePercent = R(100.0 * avail / total);
+            f.SwapTotalMiB = R(swapTotal / 1024.0);
+            f.SwapUsedMiB = R(swapFree > swapTotal ? 0 : (swapTotal - swapFree) / 1024.0);
+            row.Utilization = $"{F(100 - f.AvailablePercent.Value)}% used ({F(f.AvailableMiB.Value)} of {F(f.TotalMiB.Value)} MiB available); swap {F(f.SwapUsedMiB.Value)} of {F(f.SwapTotalMiB.Value)} MiB used";
+        }
+        else
         {
             row.Flag = "n/a";
             row.Utilization = "n/a (/proc/meminfo unreadable or without MemAvailable)";
-            return;
         }
 
-        m.TryGetValue("SwapTotal", out ulong swapTotal);
-        m.TryGetValue("SwapFree", out ulong swapFree);
-        var f = new MemoryFigures
-        {
-            TotalMiB = R(total / 1024.0),
-            AvailableMiB = R(avail / 1024.0),
-            AvailablePercent = R(100.0 * avail / total),
-            SwapTotalMiB = R(swapTotal / 1024.0),
-            SwapUsedMiB = R(swapFree > swapTotal ? 0 : (swapTotal - swapFree) / 1024.0),
-        };
         Dictionary<string, ulong>? v0 = _t0?.VmStat;
         Dictionary<string, ulong>? v1 = _t1.VmStat;
         f.SwapInPagesPerSecond = Rate(v0, v1, "pswpin", "/proc/vmstat");
@@ -372,7 +379,6 @@ internal sealed class CheckAnalyzer
         }
 
         _r.Memory = f;
-        row.Utilization = $"{F(100 - f.AvailablePercent)}% used ({F(f.AvailableMiB)} of {F(f.TotalMiB)} MiB available); swap {F(f.SwapUsedMiB)} of {F(f.SwapTotalMiB)} MiB used";
         var sat = new List<string>();
         if (f.SwapInPagesPerSecond is double si)
         {
@@ -386,7 +392,7 @@ internal sealed class CheckAnalyzer
 
         if (f.AvailablePercent < Thresholds.MemoryAvailablePercent)
         {
-            Flag(row, "utilization", "memory-available", $"only {F(f.AvailablePercent)}% of memory available (< {Thresholds.MemoryAvailablePercent}%): the page cache is squeezed and reclaim or the OOM killer is near");
+            Flag(row, "utilization", "memory-available", $"only {F(f.AvailablePercent.Value)}% of memory available (< {Thresholds.MemoryAvailablePercent}%): the page cache is squeezed and reclaim or the OOM killer is near");
         }
 
         if (f.SwapInPagesPerSecond > 0)

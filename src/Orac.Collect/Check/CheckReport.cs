@@ -187,23 +187,23 @@ internal sealed class PressureFigures
     public double SomeAvg300Percent { get; set; }
 }
 
-/// <summary>Memory at the end and paging over the window.</summary>
+/// <summary>Memory at the end (null without a readable /proc/meminfo) and paging over the window (null without /proc/vmstat).</summary>
 internal sealed class MemoryFigures
 {
     /// <summary>MemTotal, MiB.</summary>
-    public double TotalMiB { get; set; }
+    public double? TotalMiB { get; set; }
 
     /// <summary>MemAvailable, MiB.</summary>
-    public double AvailableMiB { get; set; }
+    public double? AvailableMiB { get; set; }
 
     /// <summary>MemAvailable / MemTotal, percent.</summary>
-    public double AvailablePercent { get; set; }
+    public double? AvailablePercent { get; set; }
 
     /// <summary>SwapTotal, MiB.</summary>
-    public double SwapTotalMiB { get; set; }
+    public double? SwapTotalMiB { get; set; }
 
     /// <summary>SwapTotal − SwapFree, MiB.</summary>
-    public double SwapUsedMiB { get; set; }
+    public double? SwapUsedMiB { get; set; }
 
     /// <summary>Pages swapped in per second (pswpin).</summary>
     public double? SwapInPagesPerSecond { get; set; }

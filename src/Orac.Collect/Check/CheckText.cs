@@ -65,7 +65,7 @@ internal static class CheckText
 
         if (r.Memory is MemoryFigures m)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"\nmemory: {F(m.AvailableMiB)} MiB available of {F(m.TotalMiB)} MiB ({F(m.AvailablePercent)}%); swap {F(m.SwapUsedMiB)} of {F(m.SwapTotalMiB)} MiB used\n");
+            sb.Append(CultureInfo.InvariantCulture, $"\nmemory: {N(m.AvailableMiB)} MiB available of {N(m.TotalMiB)} MiB ({N(m.AvailablePercent)}%); swap {N(m.SwapUsedMiB)} of {N(m.SwapTotalMiB)} MiB used\n");
             sb.Append(CultureInfo.InvariantCulture, $"paging: swap-in {N(m.SwapInPagesPerSecond)} pages/s, swap-out {N(m.SwapOutPagesPerSecond)} pages/s, page-in {N(m.PageInKiBPerSecond)} KiB/s, major faults {N(m.MajorFaultsPerSecond)}/s, OOM kills {m.OomKills?.ToString(CultureInfo.InvariantCulture) ?? "n/a"}\n");
         }
 

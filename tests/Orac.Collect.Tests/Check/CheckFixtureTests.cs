@@ -217,6 +217,20 @@ public class CheckFixtureTests
     }
 
     [Fact]
+    public void MemInfoUnreadable_PagingAndOomKillsStillReported()
+    {
+        string d = Dir("swapping");
+        Snapshot t1 = Snapshot.Read(Path.Combine(d, "t1"));
+        t1.MemInfo = null;
+        CheckReport r = CheckAnalyzer.Compare(Snapshot.Read(Path.Combine(d, "t0")), t1, 10, (null, 0, "not read"));
+        Assert.Null(r.Memory!.AvailablePercent);
+        Assert.Equal(500.0, r.Memory.SwapInPagesPerSecond);
+        Assert.Equal(1, r.Memory.OomKills);
+        Assert.Equal(["memory-oom", "memory-pressure", "memory-swapin"], Rules(r));
+        Assert.Contains("memory: n/a MiB available", CheckText.Render(r), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SinceBoot_DividesCountersByUptime()
     {
         Snapshot t1 = Snapshot.Read(Path.Combine(Dir("healthy"), "t1"));
