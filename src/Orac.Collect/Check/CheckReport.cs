@@ -368,7 +368,7 @@ internal sealed class KernelMessage
     /// <summary>"emerg", "alert", "crit" or "err".</summary>
     public string Priority { get; set; } = "";
 
-    /// <summary>The text (escaped, cut at 80 bytes).</summary>
+    /// <summary>The text (non-printable bytes escaped as \xNN, cut at 200 bytes).</summary>
     public string Message { get; set; } = "";
 }
 

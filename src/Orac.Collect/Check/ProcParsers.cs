@@ -533,7 +533,7 @@ internal static class ProcParsers
                 continue;
             }
 
-            list.Add(new KmsgRecord((int)(pri & 7), usec, Name(line[(semi + 1)..])));
+            list.Add(new KmsgRecord((int)(pri & 7), usec, Escape(line[(semi + 1)..], 200)));
         }
 
         return list;

@@ -140,11 +140,11 @@ internal static class ProcText
     public static void Throw(string file, int line, string reason, ReadOnlySpan<byte> text) =>
         throw new OracException($"{file}:{line}: {reason} in '{Escape(text)}'");
 
-    /// <summary>Printable ASCII as is, anything else as \xNN, cut at 80 bytes.</summary>
-    public static string Escape(ReadOnlySpan<byte> text)
+    /// <summary>Printable ASCII as is, anything else (and the backslash) as \xNN, cut at <paramref name="max"/> bytes.</summary>
+    public static string Escape(ReadOnlySpan<byte> text, int max = 80)
     {
         var sb = new StringBuilder();
-        int n = Math.Min(text.Length, 80);
+        int n = Math.Min(text.Length, max);
         for (int i = 0; i < n; i++)
         {
             byte b = text[i];
