@@ -245,6 +245,17 @@ public class CheckFixtureTests
         Assert.Contains("since boot", CheckText.Render(r), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("cpu-saturated")]
+    [InlineData("network")]
+    [InlineData("damaged")]
+    public void TextReport_MatchesGolden(string scenario)
+    {
+        // The damaged scenario's partial reasons carry the fixture path; make it relative to the repo.
+        string text = CheckText.Render(Load(scenario)).Replace(TestPaths.RepoRoot + "/", "", StringComparison.Ordinal);
+        Golden.AssertMatches(Path.Combine(TestPaths.Data, "check", scenario + ".expected.txt"), text);
+    }
+
     [Fact]
     public void Compare_RejectsANonPositiveWindow()
     {
