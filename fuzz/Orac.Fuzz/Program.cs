@@ -24,6 +24,7 @@ public static class Program
         ["perf-map"] = data => Orac.Collect.Symbols.PerfMapFuzz.Run(data),
         ["proc-maps"] = data => Orac.Collect.Symbols.ProcMapsFuzz.Run(data),
         ["kallsyms"] = data => Orac.Collect.Symbols.KallsymsFuzz.Run(data),
+        ["check"] = data => Orac.Collect.Check.CheckFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>

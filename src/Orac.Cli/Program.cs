@@ -61,6 +61,7 @@ public static class Program
                 "top" => TopCommand.Run(rest, ctx),
                 "record" => RecordCommand.Run(rest, ctx),
                 "pmc" => PmcCommand.Run(rest, ctx),
+                "check" => CheckCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
                 _ => throw new OracException($"unknown verb '{verb}' (try 'orac --help')", OracException.Usage),
             };
@@ -99,6 +100,7 @@ internal static class Help
         w.WriteLine("  top             top functions by self and total, with units");
         w.WriteLine("  record          sample on-CPU stacks with perf_event_open -> flame graph SVG or folded, plus a top-10 table");
         w.WriteLine("  pmc             count task-clock, context switches, migrations, page faults (and hardware counters where present)");
+        w.WriteLine("  check           this host's 60-second analysis from /proc and /sys: a USE table with problems flagged");
         w.WriteLine();
         w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error");
     }
