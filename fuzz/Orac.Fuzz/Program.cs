@@ -19,6 +19,7 @@ public static class Program
         ["perf"] = data => PerfScriptFuzz.Run(data),
         ["folded"] = data => FoldedFuzz.Run(data),
         ["diff"] = data => DiffFuzz.Run(data),
+        ["trace"] = data => Orac.Collect.Trace.TraceFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>

@@ -59,6 +59,7 @@ public static class Program
                 "flamegraph" => FlamegraphCommand.Run(rest, ctx),
                 "diff" => DiffCommand.Run(rest, ctx),
                 "top" => TopCommand.Run(rest, ctx),
+                "trace" => TraceCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
                 _ => throw new OracException($"unknown verb '{verb}' (try 'orac --help')", OracException.Usage),
             };
@@ -95,6 +96,7 @@ internal static class Help
         w.WriteLine("  flamegraph      folded stacks or perf script -> interactive SVG (flamegraph.pl compatible)");
         w.WriteLine("  diff            two folded files -> three-column differential folded (difffolded.pl compatible)");
         w.WriteLine("  top             top functions by self and total, with units");
+        w.WriteLine("  trace           run a vetted bpftrace tool (runqlat, biolatency, syscount, execsnoop, offcpu)");
         w.WriteLine();
         w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error");
     }

@@ -337,7 +337,15 @@ public static class TraceResults
             var leafFirst = new List<string>();
             for (int j = frames.Length - 1; j >= 1 && leafFirst.Count < 6; j--)
             {
-                leafFirst.Add(profile.FrameName(frames[j]));
+                string name = profile.FrameName(frames[j]);
+
+                // Every off-CPU stack ends in the scheduler; the table shows why the thread blocked.
+                if (leafFirst.Count == 0 && j > 1 && name is "__schedule_[k]" or "schedule_[k]" or "schedule_idle_[k]")
+                {
+                    continue;
+                }
+
+                leafFirst.Add(name);
             }
 
             result.Add(new OffCpuRow { Comm = comm, Stack = string.Join(" <- ", leafFirst), Microseconds = rows[i].Value });
