@@ -40,6 +40,12 @@ public sealed class BpftraceOutput
     /// <summary>Probes bpftrace said it attached (0 until its <c>attached_probes</c> line).</summary>
     public int AttachedProbes { get; private set; }
 
+    /// <summary>The line every catalogue program prints from its BEGIN probe, once all probes are attached.</summary>
+    public const string StartedLine = "orac:started\n";
+
+    /// <summary>True once the program's BEGIN probe ran (bpftrace prints attached_probes before attaching).</summary>
+    public bool Started { get; private set; }
+
     /// <summary>Events bpftrace reported lost (its perf buffer overflowed); non-zero means partial.</summary>
     public long LostEvents { get; private set; }
 
@@ -85,9 +91,17 @@ public sealed class BpftraceOutput
             return;
         }
 
+        byte[] bytes = line.ToArray();
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            // comm and arguments are whatever bytes a process chose; keep the event, mark the bytes.
+            bytes = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(bytes));
+            Warnings.Add("bpftrace output lines with invalid UTF-8 read with U+FFFD in its place", where);
+        }
+
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(line.ToArray(), s_json);
+            using JsonDocument doc = JsonDocument.Parse(bytes, s_json);
             if (!Read(doc.RootElement))
             {
                 Warnings.Add("bpftrace output lines of an unexpected shape skipped", where + ": " + Escape(line));
@@ -130,6 +144,12 @@ public sealed class BpftraceOutput
                 if (data.ValueKind != JsonValueKind.String)
                 {
                     return false;
+                }
+
+                if (!Started && data.ValueEquals(StartedLine))
+                {
+                    Started = true;
+                    return true;
                 }
 
                 if (Printfs.Count >= MaxPrintfs)

@@ -17,7 +17,7 @@ public sealed class TraceRunOptions
     /// <summary>The bpftrace executable: a path, or a name looked up in PATH.</summary>
     public string Bpftrace { get; init; } = "bpftrace";
 
-    /// <summary>Called once when bpftrace says its probes are attached (tests start their workload here).</summary>
+    /// <summary>Called once when the program's BEGIN probe ran, i.e. every probe is attached (tests start their workload here).</summary>
     public Action? OnAttached { get; init; }
 
     /// <summary>Where to say things like "mounted tracefs" (stderr in the CLI); may be null.</summary>
@@ -303,7 +303,7 @@ public static partial class BpftraceRunner
                 output.AddLine(line, ++lineNo);
                 pending.SetLength(0);
                 start = i + 1;
-                if (!attached && output.AttachedProbes > 0)
+                if (!attached && output.Started)
                 {
                     attached = true;
                     onAttached?.Invoke();

@@ -15,7 +15,7 @@ public enum TraceOutputKind
     /// <summary>printf events, one exec per header line + argument line.</summary>
     ExecEvents,
 
-    /// <summary>One map <c>@usecs</c> keyed by (kernel stack, user stack, comm), summed microseconds off-CPU.</summary>
+    /// <summary>One map <c>@usecs</c> keyed by (kernel stack, comm), summed microseconds off-CPU.</summary>
     OffCpuStacks,
 }
 
@@ -44,7 +44,7 @@ public static class TraceCatalogue
         new("biolatency", "block I/O latency (issue to completion), microseconds, log2 histogram", TraceOutputKind.LatencyHistogram, TakesPid: false),
         new("syscount", "top syscalls by count and total time in the call (microseconds)", TraceOutputKind.SyscallTable, TakesPid: true),
         new("execsnoop", "new processes (execve): time, pid, parent pid, comm, arguments", TraceOutputKind.ExecEvents, TakesPid: true),
-        new("offcpu", "off-CPU time by kernel+user stack, microseconds, as a flame graph and a top table", TraceOutputKind.OffCpuStacks, TakesPid: true),
+        new("offcpu", "off-CPU time by kernel stack and comm, microseconds, as a flame graph and a top table", TraceOutputKind.OffCpuStacks, TakesPid: true),
     ];
 
     /// <summary>The tool called <paramref name="name"/>, or null.</summary>

@@ -10,7 +10,7 @@ namespace Orac.Collect.Trace;
 /// </summary>
 public static class TraceResults
 {
-    /// <summary>Maximum frames kept per stack (kernel + user).</summary>
+    /// <summary>Maximum frames kept per stack.</summary>
     public const int MaxFrames = 256;
 
     /// <summary>Largest off-CPU value accepted per stack (about 11.6 days); with at most 1e6 entries the sum cannot overflow.</summary>
@@ -180,7 +180,7 @@ public static class TraceResults
 
     /// <summary>
     /// offcpu's profile: sample type offcpu/microseconds; each stack root first is
-    /// comm;user frames (outermost first);kernel frames (outermost first).
+    /// comm;kernel frames (outermost first, suffixed <c>_[k]</c>), from keys "kernel stack,comm".
     /// </summary>
     public static Profile OffCpuProfile(BpftraceOutput output)
     {
@@ -191,16 +191,14 @@ public static class TraceResults
         }
 
         var kernel = new List<string>();
-        var user = new List<string>();
         var frames = new List<FrameId>();
         foreach ((string key, long value) in entries)
         {
             kernel.Clear();
-            user.Clear();
             int pos = 0;
-            if (value < 0 || value > MaxMicroseconds || !ReadStack(key, ref pos, kernel) || !Expect(key, ref pos, ',') || !ReadStack(key, ref pos, user) || !Expect(key, ref pos, ','))
+            if (value < 0 || value > MaxMicroseconds || !ReadStack(key, ref pos, kernel) || !Expect(key, ref pos, ','))
             {
-                output.Warnings.Add("offcpu entries that are not (kernel stack, user stack, comm) = microseconds skipped", Escape(key));
+                output.Warnings.Add("offcpu entries that are not (kernel stack, comm) = microseconds skipped", Escape(key));
                 continue;
             }
 
@@ -212,17 +210,12 @@ public static class TraceResults
             string comm = key[pos..];
             frames.Clear();
             frames.Add(builder.Frame(comm.Length == 0 ? "[unknown comm]" : comm));
-            for (int i = user.Count - 1; i >= 0 && frames.Count < MaxFrames; i--)
-            {
-                frames.Add(builder.Frame(user[i]));
-            }
-
             for (int i = kernel.Count - 1; i >= 0 && frames.Count < MaxFrames; i--)
             {
                 frames.Add(builder.Frame(kernel[i] + "_[k]"));
             }
 
-            if (kernel.Count == 0 && user.Count == 0)
+            if (kernel.Count == 0)
             {
                 frames.Add(builder.Frame("[stack unavailable]"));
             }
