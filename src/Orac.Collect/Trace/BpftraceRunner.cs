@@ -44,6 +44,9 @@ public sealed class TraceRun
 
     /// <summary>True when stdout passed the byte cap and the rest was dropped.</summary>
     public bool Truncated { get; init; }
+
+    /// <summary>Seconds from the program's start (all probes attached) to bpftrace's exit; 0 if it never started.</summary>
+    public double TracedSeconds { get; init; }
 }
 
 /// <summary>
@@ -101,7 +104,14 @@ public static partial class BpftraceRunner
         var stdout = new MemoryStream();
         bool truncated = false;
         var output = new BpftraceOutput();
-        Thread outReader = new(() => truncated = ReadStdout(process.StandardOutput.BaseStream, output, options.OnAttached)) { IsBackground = true, Name = "bpftrace stdout" };
+        long startedAt = 0;
+        void OnStarted()
+        {
+            Volatile.Write(ref startedAt, Stopwatch.GetTimestamp());
+            options.OnAttached?.Invoke();
+        }
+
+        Thread outReader = new(() => truncated = ReadStdout(process.StandardOutput.BaseStream, output, OnStarted)) { IsBackground = true, Name = "bpftrace stdout" };
         var stderr = new List<string>();
         Thread errReader = new(() => ReadStderr(process.StandardError, stderr)) { IsBackground = true, Name = "bpftrace stderr" };
         outReader.Start();
@@ -127,6 +137,10 @@ public static partial class BpftraceRunner
         }
 
         process.WaitForExit();
+        long exitedAt = Stopwatch.GetTimestamp();
+
+        // A terminal's Ctrl-C reaches bpftrace (same process group) as well as Orac; it may exit first.
+        interrupted |= cancel.IsCancellationRequested;
         outReader.Join();
         errReader.Join();
         var run = new TraceRun
@@ -137,6 +151,7 @@ public static partial class BpftraceRunner
             Interrupted = interrupted,
             TimedOut = timedOut,
             Truncated = truncated,
+            TracedSeconds = startedAt == 0 ? 0 : Math.Round(Stopwatch.GetElapsedTime(startedAt, exitedAt).TotalSeconds, 1),
         };
         // bpftrace 0.17 prints attached_probes before it has attached them all: an exit status with an
         // ERROR line (not the benign ones) is an attach failure too.

@@ -19,6 +19,7 @@ public static class TraceRender
             Tool = tool.Name,
             Description = tool.Description,
             DurationSeconds = options.DurationSeconds,
+            TracedSeconds = run.TracedSeconds,
             Pid = tool.TakesPid && options.Pid != 0 ? options.Pid : null,
         };
         Orac.Model.Profile? profile = TraceResults.Fill(tool, run.Output, report);
@@ -26,6 +27,12 @@ public static class TraceRender
         {
             report.Partial = true;
             report.Notes.Add("partial: interrupted (Ctrl-C) before the duration ended");
+        }
+
+        else if (run.TracedSeconds > 0 && run.TracedSeconds < options.DurationSeconds - 0.5)
+        {
+            report.Partial = true;
+            report.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"partial: bpftrace stopped after {run.TracedSeconds:0.0} s of the {options.DurationSeconds} s asked"));
         }
 
         if (run.TimedOut)
@@ -92,7 +99,10 @@ public static class TraceRender
         var sb = new StringBuilder();
         string scope = r.Pid is int pid ? $"pid {pid}" : "all processes";
         sb.Append(CultureInfo.InvariantCulture, $"{r.Tool}: {r.Description}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"measured by bpftrace for {r.DurationSeconds} s, {scope}{(r.Partial ? "; PARTIAL (see notes)" : "")}\n\n");
+        string traced = r.TracedSeconds > 0 && r.TracedSeconds < r.DurationSeconds - 0.5
+            ? $"{r.TracedSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s of the {r.DurationSeconds} s asked"
+            : $"{r.DurationSeconds} s";
+        sb.Append(CultureInfo.InvariantCulture, $"measured by bpftrace for {traced}, {scope}{(r.Partial ? "; PARTIAL (see notes)" : "")}\n\n");
         if (r.Histogram is TraceHistogram h)
         {
             RenderHistogram(sb, h);

@@ -14,6 +14,9 @@ public sealed class TraceReport
     /// <summary>Seconds the tool was asked to run.</summary>
     public required int DurationSeconds { get; init; }
 
+    /// <summary>Seconds actually traced (from all probes attached to bpftrace's exit), 0.1 s resolution.</summary>
+    public double TracedSeconds { get; init; }
+
     /// <summary>The process id filter, or null for every process.</summary>
     public int? Pid { get; init; }
 
