@@ -83,6 +83,9 @@ public static class TraceCommand
             Pid = pid,
             Bpftrace = p.Get("--bpftrace") ?? "bpftrace",
             Log = ctx.Error,
+
+            // Said once bpftrace has attached, so a failure before that stays one line.
+            OnAttached = () => ctx.Error.WriteLine($"orac: tracing {tool.Name} for {seconds} s (Ctrl-C stops early and prints what was collected)"),
         };
         if (BpftraceRunner.Resolve(options.Bpftrace) is null)
         {
@@ -90,7 +93,6 @@ public static class TraceCommand
         }
 
         ctx.StopsGracefully = true;
-        ctx.Error.WriteLine($"orac: tracing {tool.Name} for {seconds} s (Ctrl-C stops early and prints what was collected)");
         TraceRun run = BpftraceRunner.Run(tool, options, ctx.Interrupt.Token);
         (TraceReport report, Profile? profile) = TraceRender.Build(tool, run, options);
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Orac.Tests.Shared;
 
 namespace Orac.Cli.Tests;
 
@@ -102,5 +104,28 @@ public class TraceCommandTests
         {
             File.Delete(svg);
         }
+    }
+
+    [SkippableFact]
+    public void NotRoot_OneLineExitOne()
+    {
+        SkipUnlessBpftrace();
+        Skip.If(!File.Exists("/usr/bin/setpriv"), "SKIPPED: setpriv (util-linux) is not installed, so the test cannot drop root");
+        Skip.If(!File.Exists(TestPaths.OracBinary), "SKIPPED: orac is not built at " + TestPaths.OracBinary);
+        var psi = new ProcessStartInfo("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", TestPaths.OracBinary, "trace", "runqlat", "-d", "1"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var p = Process.Start(psi)!;
+        string stdout = p.StandardOutput.ReadToEnd();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+
+        Skip.If(err.Contains("Permission denied", StringComparison.Ordinal) && !err.StartsWith("orac:", StringComparison.Ordinal), "SKIPPED: user nobody cannot run the orac binary under " + TestPaths.OracBinary + ": " + err.Trim());
+        Assert.Equal("orac: bpftrace needs root or CAP_BPF+CAP_PERFMON (run orac trace as root)\n", err);
+        Assert.Equal(1, p.ExitCode);
+        Assert.Empty(stdout);
     }
 }

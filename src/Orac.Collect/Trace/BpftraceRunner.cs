@@ -247,7 +247,7 @@ public static partial class BpftraceRunner
     // bpftrace 0.17 finds tracepoints through tracefs; a fresh container or VM may not have it mounted.
     private static void EnsureTracefs(TextWriter? log)
     {
-        if (Directory.Exists("/sys/kernel/tracing/events") || Directory.Exists("/sys/kernel/debug/tracing/events"))
+        if (TracefsMounted())
         {
             return;
         }
@@ -271,7 +271,34 @@ public static partial class BpftraceRunner
             // No mount(8): the message below says what to do.
         }
 
-        throw new OracException("tracefs is not mounted and could not be mounted: mount -t tracefs nodev /sys/kernel/tracing");
+        throw new OracException("tracefs is not mounted and orac could not mount it (needs root): mount -t tracefs nodev /sys/kernel/tracing");
+    }
+
+    private static bool TracefsMounted()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/mounts"))
+            {
+                // "nodev /sys/kernel/tracing tracefs rw,... 0 0"
+                string[] f = line.Split(' ');
+                if (f.Length > 2 && f[2] == "tracefs")
+                {
+                    return true;
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // No /proc: let bpftrace say what it misses.
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
+
+        return false;
     }
 
     private static bool ReadStdout(Stream stdout, BpftraceOutput output, Action? onAttached)
