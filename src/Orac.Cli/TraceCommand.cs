@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Orac.Collect.Trace;
+using Orac.Formats.Folded;
 using Orac.Formats.Svg;
 using Orac.Model;
 
@@ -14,7 +15,7 @@ namespace Orac.Cli;
 /// </summary>
 public static class TraceCommand
 {
-    private const string UsageLine = "usage: orac trace [TOOL [-d SECONDS] [-p PID] [--json] [-o FILE] [--bpftrace PATH]]";
+    private const string UsageLine = "usage: orac trace [TOOL [-d SECONDS] [-p PID] [--json] [-o FILE] [--folded FILE] [--bpftrace PATH]]";
 
     /// <summary>Seconds a tool runs when <c>-d</c> is not given.</summary>
     public const int DefaultSeconds = 5;
@@ -29,6 +30,7 @@ public static class TraceCommand
         .Option("--duration", "-d")
         .Option("--pid", "-p")
         .Option("--output", "-o")
+        .Option("--folded")
         .Option("--bpftrace");
 
     /// <summary>Runs the verb; returns the exit code.</summary>
@@ -77,6 +79,11 @@ public static class TraceCommand
             throw p.Usage("-o names the flame graph file, which only offcpu writes");
         }
 
+        if (p.Has("--folded") && tool.Output != TraceOutputKind.OffCpuStacks)
+        {
+            throw p.Usage("--folded names the folded stacks file, which only offcpu writes");
+        }
+
         var options = new TraceRunOptions
         {
             DurationSeconds = seconds,
@@ -101,6 +108,11 @@ public static class TraceCommand
             string svg = p.Get("--output") ?? "offcpu.svg";
             WriteFlameGraph(profile, svg, report, ctx);
             report.FlameGraph = svg;
+            if (p.Get("--folded") is string folded)
+            {
+                using Stream f = ctx.OpenOutput(folded);
+                FoldedWriter.Write(profile, f);
+            }
         }
 
         using (Stream output = ctx.OpenOutput(null))
@@ -154,6 +166,7 @@ public static class TraceCommand
         w.WriteLine("  -p PID       only this process (runqlat, syscount, offcpu; execsnoop: children of PID)");
         w.WriteLine("  --json       machine-readable output");
         w.WriteLine("  -o FILE      offcpu: flame graph SVG path (default offcpu.svg)");
+        w.WriteLine("  --folded FILE  offcpu: also write the stacks as folded text (comm;frame;... microseconds)");
         w.WriteLine("  --bpftrace PATH  the bpftrace executable (default: bpftrace from PATH)");
         w.WriteLine("exit codes: 0 ok (partial results say so), 1 bpftrace missing, not permitted or failed to attach, 2 usage error");
     }

@@ -90,7 +90,7 @@ public class TraceCommandTests
         string svg = Path.Combine(Path.GetTempPath(), $"orac-offcpu-{Environment.ProcessId}.svg");
         try
         {
-            (int code, string stdout, string err) = Run("trace", "offcpu", "-d", "1", "-o", svg);
+            (int code, string stdout, string err) = Run("trace", "offcpu", "-d", "1", "-o", svg, "--folded", svg + ".folded");
 
             Assert.True(code == 0, err);
             Assert.Contains("off-CPU (µs)", stdout, StringComparison.Ordinal);
@@ -99,10 +99,14 @@ public class TraceCommandTests
             Assert.StartsWith("<?xml", text, StringComparison.Ordinal);
             Assert.Contains("Off-CPU Time Flame Graph", text, StringComparison.Ordinal);
             Assert.Contains("__schedule", text, StringComparison.Ordinal);
+            string[] folded = File.ReadAllLines(svg + ".folded");
+            Assert.NotEmpty(folded);
+            Assert.All(folded, l => Assert.Matches(@"^[^;]+;.+ [1-9][0-9]*$", l));
         }
         finally
         {
             File.Delete(svg);
+            File.Delete(svg + ".folded");
         }
     }
 

@@ -95,7 +95,10 @@ public static class TraceResults
                 continue;
             }
 
-            into[n] = value;
+            if (!into.TryAdd(n, value))
+            {
+                output.Warnings.Add($"{map} entries with a repeated syscall number skipped (the first is kept)", Escape(key));
+            }
         }
     }
 
@@ -207,7 +210,8 @@ public static class TraceResults
                 continue;
             }
 
-            string comm = key[pos..];
+            // ';' separates frames in folded output; a comm is chosen by the process.
+            string comm = key[pos..].Replace(';', ':');
             frames.Clear();
             frames.Add(builder.Frame(comm.Length == 0 ? "[unknown comm]" : comm));
             for (int i = kernel.Count - 1; i >= 0 && frames.Count < MaxFrames; i--)

@@ -97,14 +97,14 @@ public class TraceParserTests
     }
 
     [Fact]
-    public void OffcpuKey_CommWithCommasAndNewline_KeptWhole()
+    public void OffcpuKey_CommWithCommasSemicolonAndNewline_KeptWholeAsOneFrame()
     {
-        string line = """{"type": "map", "data": {"@usecs": {"\n\tffffffff821f8b58 __schedule+1560\n\tffffffff8220043e do_nanosleep+94\n,a,b\nc": 7, ",empty stack": 2, "no stack here": 3}}}""";
+        string line = """{"type": "map", "data": {"@usecs": {"\n\tffffffff821f8b58 __schedule+1560\n\tffffffff8220043e do_nanosleep+94\n,a,b;x\nc": 7, ",empty stack": 2, "no stack here": 3}}}""";
         BpftraceOutput output = BpftraceOutput.Parse(Encoding.UTF8.GetBytes(line));
         Fill("offcpu", output, out Profile? profile);
 
         var stacks = Enumerable.Range(0, profile!.SampleCount).ToDictionary(i => profile.StackToString(profile.SampleStacks[i]), i => profile.Value(i));
-        Assert.Equal(7, stacks["a,b\nc;do_nanosleep_[k];__schedule_[k]"]);
+        Assert.Equal(7, stacks["a,b:x\nc;do_nanosleep_[k];__schedule_[k]"]);
         Assert.Equal(2, stacks["empty stack;[stack unavailable]"]);
         Assert.Equal(2, stacks.Count);
         Assert.Equal(1, output.Warnings.Total);
