@@ -101,7 +101,6 @@ public static partial class BpftraceRunner
         }
 
         process.StandardInput.Close();
-        var stdout = new MemoryStream();
         bool truncated = false;
         var output = new BpftraceOutput();
         long startedAt = 0;
@@ -153,6 +152,7 @@ public static partial class BpftraceRunner
             Truncated = truncated,
             TracedSeconds = startedAt == 0 ? 0 : Math.Round(Stopwatch.GetElapsedTime(startedAt, exitedAt).TotalSeconds, 1),
         };
+
         // bpftrace 0.17 prints attached_probes before it has attached them all: an exit status with an
         // ERROR line (not the benign ones) is an attach failure too.
         if (!interrupted && !timedOut && (output.AttachedProbes == 0 || (run.ExitCode != 0 && HasError(stderr))))
