@@ -182,6 +182,13 @@ public sealed class BpftraceOutput
             var entries = new List<KeyValuePair<string, long>>();
             if (map.Value.ValueKind == JsonValueKind.Object)
             {
+                // Helper maps holding stacks or strings per thread (printed when bpftrace is stopped by
+                // SIGINT before the program clears them) carry no figures: all-text maps are ignored.
+                if (AllText(map.Value))
+                {
+                    continue;
+                }
+
                 foreach (JsonProperty e in map.Value.EnumerateObject())
                 {
                     if (!e.Value.TryGetInt64Strict(out long v))
@@ -217,7 +224,23 @@ public sealed class BpftraceOutput
             Maps[name] = entries;
         }
 
-        return parsed.Count > 0;
+        return true;
+    }
+
+    private static bool AllText(JsonElement map)
+    {
+        bool any = false;
+        foreach (JsonProperty e in map.EnumerateObject())
+        {
+            if (e.Value.ValueKind != JsonValueKind.String)
+            {
+                return false;
+            }
+
+            any = true;
+        }
+
+        return any;
     }
 
     private bool ReadHists(JsonElement data)

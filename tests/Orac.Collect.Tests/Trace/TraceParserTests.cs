@@ -127,7 +127,8 @@ public class TraceParserTests
     [InlineData("""{"type": "hist", "data": {"@usecs": [{"min": 1, "count": 1}, {"min": 2, "max": 3, "count": 1}]}}""")]
     [InlineData("""{"type": "hist", "data": {"@usecs": [{"min": 1, "max": 1, "count": 1}""")]
     [InlineData("""not json at all""")]
-    [InlineData("""{"type": "map", "data": {"@calls": {"5": "eighty"}}}""")]
+    [InlineData("""{"type": "map", "data": {"@calls": {"5": 80.5}}}""")]
+    [InlineData("""{"type": "map", "data": {"@calls": {"5": "eighty", "6": 1}}}""")]
     public void HostileLine_SkippedAndCounted_NothingKept(string line)
     {
         BpftraceOutput output = BpftraceOutput.Parse(Encoding.UTF8.GetBytes(line + "\n"));
@@ -148,6 +149,18 @@ public class TraceParserTests
         Assert.Equal("E\t1\t2\t1\tb\uFFFD", Assert.Single(output.Printfs));
         Assert.Equal(1, output.Warnings.Total);
         TraceFuzz.Run(line);
+    }
+
+    [Fact]
+    public void StackValuedHelperMap_PrintedOnSigint_IgnoredQuietly()
+    {
+        BpftraceOutput output = BpftraceOutput.Parse("""
+            {"type": "map", "data": {"@kstk": {"14": "\n\tffffffff821f8b58 __schedule+1560\n"}}}
+            {"type": "map", "data": {"@calls": {"5": 80}}}
+            """u8);
+
+        Assert.Equal(0, output.Warnings.Total);
+        Assert.Equal(["@calls"], output.Maps.Keys);
     }
 
     [Fact]
