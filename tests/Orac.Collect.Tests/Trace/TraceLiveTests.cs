@@ -77,7 +77,7 @@ public class TraceLiveTests
     public void Syscount_FilteredToAShell_GivesItsSyscalls()
     {
         SkipUnlessBpftrace();
-        using var shell = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "i=0; while [ $i -lt 40 ]; do /bin/true; sleep 0.05; i=$((i+1)); done"]) { UseShellExecute = false })!;
+        using var shell = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "i=0; while [ $i -lt 600 ]; do /bin/true; sleep 0.05; i=$((i+1)); done"]) { UseShellExecute = false })!;
         try
         {
             (TraceReport r, _, _) = Trace("syscount", 1, shell.Id, null);
