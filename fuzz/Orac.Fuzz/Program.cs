@@ -25,6 +25,7 @@ public static class Program
         ["proc-maps"] = data => Orac.Collect.Symbols.ProcMapsFuzz.Run(data),
         ["kallsyms"] = data => Orac.Collect.Symbols.KallsymsFuzz.Run(data),
         ["check"] = data => Orac.Collect.Check.CheckFuzz.Run(data),
+        ["trace"] = data => Orac.Collect.Trace.TraceFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>

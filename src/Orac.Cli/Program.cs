@@ -62,6 +62,7 @@ public static class Program
                 "record" => RecordCommand.Run(rest, ctx),
                 "pmc" => PmcCommand.Run(rest, ctx),
                 "check" => CheckCommand.Run(rest, ctx),
+                "trace" => TraceCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
                 _ => throw new OracException($"unknown verb '{verb}' (try 'orac --help')", OracException.Usage),
             };
@@ -101,6 +102,7 @@ internal static class Help
         w.WriteLine("  record          sample on-CPU stacks with perf_event_open -> flame graph SVG or folded, plus a top-10 table");
         w.WriteLine("  pmc             count task-clock, context switches, migrations, page faults (and hardware counters where present)");
         w.WriteLine("  check           this host's 60-second analysis from /proc and /sys: a USE table with problems flagged");
+        w.WriteLine("  trace           run a vetted bpftrace tool (runqlat, biolatency, syscount, execsnoop, offcpu)");
         w.WriteLine();
         w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error");
     }

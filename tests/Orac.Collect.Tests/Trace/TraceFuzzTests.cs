@@ -1,0 +1,27 @@
+using Orac.Collect.Trace;
+using Orac.Fuzz;
+using Orac.Tests.Shared;
+
+namespace Orac.Collect.Tests.Trace;
+
+/// <summary>
+/// The bpftrace output parser's fuzz target under the deterministic mutation fuzzer for a few seconds,
+/// seeded with the recorded outputs. Longer: <c>dotnet run --project fuzz/Orac.Fuzz -c Release -- trace --seconds 600 --seeds tests/data/trace</c>.
+/// </summary>
+public class TraceFuzzTests
+{
+    [Fact]
+    public void TraceTarget_SurvivesMutations()
+    {
+        List<byte[]> seeds = MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "trace"));
+        Assert.NotEmpty(seeds);
+
+        FuzzReport report = MutationFuzzer.Run("trace", TraceFuzz.Run, seeds, TimeSpan.FromSeconds(3), hangLimit: TimeSpan.FromSeconds(20));
+
+        Assert.True(report.Executions > seeds.Count, $"only {report.Executions} executions");
+        Assert.True(
+            report.Findings.Count == 0,
+            $"{report.Findings.Count} findings after {report.Executions} executions:\n"
+            + string.Join("\n", report.Findings.Take(3).Select(f => $"  {f.What}\n    {f.AsCSharpLiteral()}")));
+    }
+}
