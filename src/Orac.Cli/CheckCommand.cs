@@ -131,29 +131,7 @@ public static class CheckCommand
             return DefaultSeconds;
         }
 
-        string t = text.Trim();
-        double scale = 1;
-        if (t.EndsWith("ms", StringComparison.Ordinal))
-        {
-            scale = 0.001;
-            t = t[..^2];
-        }
-        else if (t.EndsWith('s'))
-        {
-            t = t[..^1];
-        }
-        else if (t.EndsWith('m'))
-        {
-            scale = 60;
-            t = t[..^1];
-        }
-
-        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v) || v < 0)
-        {
-            throw p.Usage($"-d needs a duration like 10, 10s or 1m, got '{text}'");
-        }
-
-        double seconds = v * scale;
+        double seconds = Durations.ParseSeconds(p, text, allowZero: true);
         if (seconds > MaxSeconds || (seconds > 0 && seconds < 0.1))
         {
             throw p.Usage($"-d must be 0 (since boot) or between 0.1 s and {MaxSeconds:0} s, got '{text}'");

@@ -303,37 +303,7 @@ public static class RecordCommand
     }
 
     /// <summary>Parses <c>10</c>, <c>10s</c>, <c>2.5s</c>, <c>2m</c>, <c>500ms</c>.</summary>
-    internal static TimeSpan ParseDuration(ArgParser p, string text)
-    {
-        string t = text.Trim();
-        double scale = 1;
-        if (t.EndsWith("ms", StringComparison.Ordinal))
-        {
-            scale = 0.001;
-            t = t[..^2];
-        }
-        else if (t.EndsWith('s'))
-        {
-            t = t[..^1];
-        }
-        else if (t.EndsWith('m'))
-        {
-            scale = 60;
-            t = t[..^1];
-        }
-        else if (t.EndsWith('h'))
-        {
-            scale = 3600;
-            t = t[..^1];
-        }
-
-        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v) || v <= 0 || v * scale > 7 * 86400)
-        {
-            throw p.Usage($"-d needs a duration like 10, 10s, 2m or 500ms (at most 7 days), got '{text}'");
-        }
-
-        return TimeSpan.FromSeconds(v * scale);
-    }
+    internal static TimeSpan ParseDuration(ArgParser p, string text) => TimeSpan.FromSeconds(Durations.ParseSeconds(p, text, allowZero: false));
 
     private static void WriteHelp(TextWriter w)
     {

@@ -86,9 +86,9 @@ public class CheckCommandTests
     }
 
     [Theory]
-    [InlineData("-d", "banana", "-d needs a duration like 10, 10s or 1m, got 'banana'")]
+    [InlineData("-d", "banana", "-d needs a duration like 10, 10s, 2m or 500ms (at most 7 days), got 'banana'")]
     [InlineData("-d", "-5", "-d needs a duration")]
-    [InlineData("-d", "2h", "-d needs a duration")]
+    [InlineData("-d", "2h", "-d must be 0 (since boot) or between 0.1 s and 3600 s")]
     [InlineData("-d", "61m", "-d must be 0 (since boot) or between 0.1 s and 3600 s")]
     public void Check_BadDuration_IsUsageError(string opt, string value, string message)
     {
