@@ -19,6 +19,7 @@ public static class Program
         ["perf"] = data => PerfScriptFuzz.Run(data),
         ["folded"] = data => FoldedFuzz.Run(data),
         ["diff"] = data => DiffFuzz.Run(data),
+        ["profile-json"] = data => Orac.Model.Wire.ProfileJsonFuzz.Run(data),
         ["perf-ring"] = data => Orac.Collect.PerfEvents.PerfRingFuzz.Run(data),
         ["elf"] = data => Orac.Collect.Symbols.ElfFuzz.Run(data),
         ["perf-map"] = data => Orac.Collect.Symbols.PerfMapFuzz.Run(data),

@@ -16,7 +16,7 @@ namespace Orac.Cli;
 /// </summary>
 public static class RecordCommand
 {
-    private const string UsageLine = "usage: orac record [-a | -p PID[,PID...] | -- COMMAND ARGS...] [-F HZ] [-d DURATION] [-e EVENT] [-o FILE.svg|FILE.folded]";
+    private const string UsageLine = "usage: orac record [-a | -p PID[,PID...] | -- COMMAND ARGS...] [-F HZ] [-d DURATION] [-e EVENT] [-o FILE.svg|FILE.folded|FILE.json]";
 
     /// <summary>Default sampling frequency (Hz): like perf's 99, off the beat of periodic timers.</summary>
     public const int DefaultHz = 99;
@@ -104,7 +104,7 @@ public static class RecordCommand
         }
 
         Profile profile = sink.Build(1_000_000_000L / hz);
-        WriteOutput(profile, kind, outputPath, ctx);
+        WriteOutput(profile, kind, outputPath, result, ctx);
         WriteSummary(profile, result, ev, hz, outputPath, ctx);
         symbolizer?.Warnings.WriteTo(ctx.Error);
         return 0;
@@ -114,6 +114,7 @@ public static class RecordCommand
     {
         Svg,
         Folded,
+        Json,
     }
 
     private readonly record struct RecordResult(TimeSpan Elapsed, bool Interrupted, int? ChildExit, PerfDecodeStats Stats, int Cpus);
@@ -184,12 +185,22 @@ public static class RecordCommand
         return new RecordResult(watch.Elapsed, interrupted, childExit, sampler.Stats, sampler.Cpus);
     }
 
-    private static void WriteOutput(Profile profile, OutputKind kind, string path, CliContext ctx)
+    private static void WriteOutput(Profile profile, OutputKind kind, string path, RecordResult r, CliContext ctx)
     {
         using Stream output = ctx.OpenOutput(path);
         if (kind == OutputKind.Folded)
         {
             FoldedWriter.Write(profile, output);
+            return;
+        }
+
+        if (kind == OutputKind.Json)
+        {
+            string? why = r.Interrupted ? "stopped by Ctrl-C"
+                : r.Stats.Lost > 0 ? $"{r.Stats.Lost} samples lost"
+                : r.Stats.Malformed > 0 ? $"{r.Stats.Malformed} malformed records skipped"
+                : null;
+            Orac.Model.Wire.ProfileJson.Write(Orac.Model.Wire.ProfileJson.ToDocument(profile, "orac record", why is not null, why), output);
             return;
         }
 
@@ -273,7 +284,12 @@ public static class RecordCommand
             return OutputKind.Folded;
         }
 
-        throw p.Usage($"-o '{path}': the extension chooses the format: .svg (flame graph) or .folded (folded stacks)");
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            return OutputKind.Json;
+        }
+
+        throw p.Usage($"-o '{path}': the extension chooses the format: .svg (flame graph), .folded (folded stacks) or .json (Orac profile)");
     }
 
     internal static List<int> ParsePids(ArgParser p, string list)
@@ -314,7 +330,7 @@ public static class RecordCommand
         w.WriteLine($"  -F HZ           samples per second per CPU (default {DefaultHz})");
         w.WriteLine("  -d DURATION     stop after 10, 10s, 2m, 500ms");
         w.WriteLine("  -e EVENT        cpu-clock (default, software), task-clock, cycles or instructions (need a hardware PMU)");
-        w.WriteLine($"  -o FILE         .svg flame graph (default {DefaultOutput}) or .folded stacks");
+        w.WriteLine($"  -o FILE         .svg flame graph (default {DefaultOutput}), .folded stacks or .json Orac profile");
         w.WriteLine("Ctrl-C stops early and still writes everything (marked partial). Needs root, CAP_PERFMON or a low kernel.perf_event_paranoid.");
     }
 }

@@ -102,6 +102,28 @@ public sealed class RecordCommandTests : IDisposable
     }
 
     [SkippableFact]
+    public void Record_JsonOutput_IsOracProfileWithSameStacks()
+    {
+        string hot = BuildHot();
+        string json = Path.Combine(_dir, "hot.json");
+
+        var r = Orac("record", "-F", "499", "-o", json, "--", hot, "1");
+
+        Assert.True(r.Code == 0, r.Err);
+        Profile profile;
+        using (FileStream s = File.OpenRead(json))
+        {
+            profile = global::Orac.Model.Wire.ProfileJson.Read(s, json);
+        }
+
+        Assert.Equal("cpu", profile.SampleTypes[0].Type);
+        Assert.Equal("samples", profile.SampleTypes[0].Unit);
+        Assert.True(profile.Total() >= 50, $"only {profile.Total()} samples");
+        Assert.True(TopSelfShares(profile).GetValueOrDefault("hot_spin") > 50, r.Out);
+        Assert.Contains("\"partial\": false", File.ReadAllText(json), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public void Record_SameWorkloadAsPerfRecord_TopFunctionsAgree()
     {
         string hot = BuildHot();

@@ -49,6 +49,7 @@ public sealed class TopRow
 /// <summary>The one source-generated JSON context for Orac's wire DTOs (no reflection; AOT/trim safe).</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(TopReport))]
+[JsonSerializable(typeof(ProfileDocument))]
 public sealed partial class OracJsonContext : JsonSerializerContext
 {
 }

@@ -16,7 +16,7 @@ public class FuzzTargetTests
 {
     private static readonly TimeSpan s_budget = TimeSpan.FromSeconds(5);
 
-    public static TheoryData<string> Targets => new() { "perf", "folded", "diff" };
+    public static TheoryData<string> Targets => new() { "perf", "folded", "diff", "profile-json" };
 
     [Theory]
     [MemberData(nameof(Targets))]
@@ -26,6 +26,7 @@ public class FuzzTargetTests
         {
             "perf" => ((Action<byte[]>)(d => PerfScriptFuzz.Run(d)), MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "perf"))),
             "folded" => (d => FoldedFuzz.Run(d), MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "flamegraph"))),
+            "profile-json" => (d => Orac.Model.Wire.ProfileJsonFuzz.Run(d), MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "profile"))),
             _ => (d => DiffFuzz.Run(d), [.. MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "diff")), .. Diff.DiffFuzzTests.Seeds]),
         };
         Assert.NotEmpty(seeds);
