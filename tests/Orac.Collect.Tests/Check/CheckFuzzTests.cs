@@ -14,14 +14,6 @@ public class CheckFuzzTests
     public void CheckParsers_SurviveMutations()
     {
         List<byte[]> seeds = [.. MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "check", "cpu-saturated", "t1")), .. MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "check", "damaged", "t1"))];
-        Assert.NotEmpty(seeds);
-
-        FuzzReport report = MutationFuzzer.Run("check", CheckFuzz.Run, seeds, TimeSpan.FromSeconds(3), hangLimit: TimeSpan.FromSeconds(20));
-
-        Assert.True(report.Executions > seeds.Count, $"only {report.Executions} executions");
-        Assert.True(
-            report.Findings.Count == 0,
-            $"{report.Findings.Count} findings after {report.Executions} executions:\n"
-            + string.Join("\n", report.Findings.Select(f => $"  {f.What}\n    {f.AsCSharpLiteral()}")));
+        FuzzAssert.SurvivesMutations("check", CheckFuzz.Run, seeds);
     }
 }
