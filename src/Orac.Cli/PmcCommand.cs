@@ -92,24 +92,7 @@ public static class PmcCommand
         {
             while (true)
             {
-                if (ctx.Interrupt.IsCancellationRequested)
-                {
-                    interrupted = true;
-                    break;
-                }
-
-                if (duration is TimeSpan limit && watch.Elapsed >= limit)
-                {
-                    break;
-                }
-
-                if (child is not null && child.WaitForExit(0))
-                {
-                    childExit = child.ExitCode;
-                    break;
-                }
-
-                if (child is null && pid is int target && !Directory.Exists($"/proc/{target}"))
+                if (CollectionStop.Reached(ctx, watch, duration, child, pid is int target ? [target] : null, ref interrupted, ref childExit))
                 {
                     break;
                 }

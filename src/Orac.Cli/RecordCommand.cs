@@ -134,24 +134,7 @@ public static class RecordCommand
         {
             while (true)
             {
-                if (ctx.Interrupt.IsCancellationRequested)
-                {
-                    interrupted = true;
-                    break;
-                }
-
-                if (duration is TimeSpan limit && watch.Elapsed >= limit)
-                {
-                    break;
-                }
-
-                if (child is not null && child.HasExited)
-                {
-                    childExit = child.ExitCode;
-                    break;
-                }
-
-                if (child is null && pids is not null && !pids.Exists(pid => Directory.Exists($"/proc/{pid}")))
+                if (CollectionStop.Reached(ctx, watch, duration, child, pids, ref interrupted, ref childExit))
                 {
                     break;
                 }
