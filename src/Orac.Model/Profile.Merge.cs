@@ -83,7 +83,7 @@ public sealed partial class Profile
 /// Copies one profile's interned tables into another builder, lazily, with arrays indexed by the
 /// source ids (-1 = not mapped yet). Stacks map in one pass because callers have smaller ids.
 /// </summary>
-internal sealed class ProfileRemapper
+public sealed class ProfileRemapper
 {
     private readonly Profile _source;
     private readonly ProfileBuilder _target;
@@ -92,6 +92,7 @@ internal sealed class ProfileRemapper
     private readonly int[] _stacks;
     private readonly int[] _labels;
 
+    /// <summary>Prepares to copy from <paramref name="source"/> into <paramref name="target"/>.</summary>
     public ProfileRemapper(Profile source, ProfileBuilder target)
     {
         _source = source;
@@ -109,6 +110,7 @@ internal sealed class ProfileRemapper
         return a;
     }
 
+    /// <summary>The target's id for a source string.</summary>
     public StringId String(StringId id)
     {
         int m = _strings[(int)id];
@@ -121,6 +123,7 @@ internal sealed class ProfileRemapper
         return (StringId)m;
     }
 
+    /// <summary>The target's id for a source frame.</summary>
     public FrameId Frame(FrameId id)
     {
         int m = _frames[(int)id];
@@ -133,6 +136,7 @@ internal sealed class ProfileRemapper
         return (FrameId)m;
     }
 
+    /// <summary>The target's id for a source stack (callers first).</summary>
     public StackId Stack(StackId id)
     {
         if (id == StackId.Root)
@@ -153,6 +157,7 @@ internal sealed class ProfileRemapper
         return (StackId)m;
     }
 
+    /// <summary>The target's id for a source label set.</summary>
     public LabelSetId Labels(LabelSetId id)
     {
         if (id == LabelSetId.None)

@@ -1,0 +1,20 @@
+namespace Orac.Server;
+
+/// <summary>How <c>orac serve</c> runs: where it listens and where it keeps its data.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>Default listen address: loopback, Pyroscope's port (its clients work with their default address).</summary>
+    public const string DefaultListen = "127.0.0.1:4040";
+
+    /// <summary><c>host:port</c> to bind; loopback unless told otherwise. Port 0 picks a free port.</summary>
+    public string Listen { get; init; } = DefaultListen;
+
+    /// <summary>Data folder: the DuckDB file, the write-ahead log, orgs and tokens.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Largest request body accepted, bytes (default 64 MiB).</summary>
+    public long MaxBodyBytes { get; init; } = 64L << 20;
+
+    /// <summary>Only the in-memory reference store (tests, demos): nothing survives a restart.</summary>
+    public bool InMemory { get; init; }
+}
