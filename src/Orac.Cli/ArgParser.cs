@@ -15,6 +15,7 @@ public sealed class ArgParser
     private readonly Dictionary<string, Spec> _specs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
     private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _lists = new(StringComparer.Ordinal);
 
     /// <summary>Creates a parser for <paramref name="verb"/> (used in messages).</summary>
     public ArgParser(string verb) => _verb = verb;
@@ -28,9 +29,12 @@ public sealed class ArgParser
     /// <summary>Declares an option that takes a value.</summary>
     public ArgParser Option(string canonical, params string[] aliases) => Add(canonical, true, aliases);
 
-    private ArgParser Add(string canonical, bool takesValue, string[] aliases)
+    /// <summary>Declares an option that takes a value and may be given several times (<see cref="GetAll"/>).</summary>
+    public ArgParser Repeatable(string canonical, params string[] aliases) => Add(canonical, true, aliases, repeatable: true);
+
+    private ArgParser Add(string canonical, bool takesValue, string[] aliases, bool repeatable = false)
     {
-        var spec = new Spec(canonical, takesValue);
+        var spec = new Spec(canonical, takesValue, repeatable);
         _specs[canonical] = spec;
         foreach (string a in aliases)
         {
@@ -86,6 +90,16 @@ public sealed class ArgParser
                 }
 
                 _values[spec.Canonical] = inline;
+                if (spec.Repeatable)
+                {
+                    if (!_lists.TryGetValue(spec.Canonical, out List<string>? list))
+                    {
+                        list = [];
+                        _lists[spec.Canonical] = list;
+                    }
+
+                    list.Add(inline);
+                }
             }
             else
             {
@@ -106,6 +120,9 @@ public sealed class ArgParser
 
     /// <summary>The option's value, or null.</summary>
     public string? Get(string canonical) => _values.TryGetValue(canonical, out string? v) ? v : null;
+
+    /// <summary>Every value of a <see cref="Repeatable"/> option, in order (empty when not given).</summary>
+    public IReadOnlyList<string> GetAll(string canonical) => _lists.TryGetValue(canonical, out List<string>? v) ? v : [];
 
     /// <summary>The option's value as a number, or <paramref name="fallback"/>.</summary>
     public double GetDouble(string canonical, double fallback)
@@ -144,5 +161,5 @@ public sealed class ArgParser
     /// <summary>A usage error for this verb.</summary>
     public OracException Usage(string message) => new($"{_verb}: {message} (see 'orac {_verb} --help')", OracException.Usage);
 
-    private sealed record Spec(string Canonical, bool TakesValue);
+    private sealed record Spec(string Canonical, bool TakesValue, bool Repeatable);
 }

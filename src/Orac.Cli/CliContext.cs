@@ -22,6 +22,12 @@ public sealed class CliContext
     /// </summary>
     public CancellationTokenSource Interrupt { get; } = new();
 
+    /// <summary>
+    /// Reads an environment variable (ORAC_SERVER, ORAC_TOKEN, XDG_CONFIG_HOME, HOME); tests pass their own
+    /// lookup instead of changing the process environment.
+    /// </summary>
+    public Func<string, string?> GetEnv { get; init; } = Environment.GetEnvironmentVariable;
+
     /// <summary>Set by a verb that handles <see cref="Interrupt"/> itself.</summary>
     public bool StopsGracefully { get; set; }
 

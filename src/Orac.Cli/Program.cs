@@ -63,6 +63,8 @@ public static class Program
                 "pmc" => PmcCommand.Run(rest, ctx),
                 "check" => CheckCommand.Run(rest, ctx),
                 "trace" => TraceCommand.Run(rest, ctx),
+                "push" => PushCommand.Run(rest, ctx),
+                "query" => QueryCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
                 _ => throw new OracException($"unknown verb '{verb}' (try 'orac --help')", OracException.Usage),
             };
@@ -103,6 +105,9 @@ internal static class Help
         w.WriteLine("  pmc             count task-clock, context switches, migrations, page faults (and hardware counters where present)");
         w.WriteLine("  check           this host's 60-second analysis from /proc and /sys: a USE table with problems flagged");
         w.WriteLine("  trace           run a vetted bpftrace tool (runqlat, biolatency, syscount, execsnoop, offcpu)");
+        w.WriteLine("  up              start the server here, record this host continuously, print the web UI address");
+        w.WriteLine("  push            send profile files (folded, Orac JSON, pprof) to a server");
+        w.WriteLine("  query           ask a server: top table, SVG, folded, flame tree JSON, or a diff of two selections");
         w.WriteLine();
         w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error");
     }
