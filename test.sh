@@ -18,6 +18,9 @@ command -v bpftrace >/dev/null 2>&1 || need_apt+=(bpftrace)
 # A C toolchain links ./orac's Native AOT build (the binary users run; PublishedBinaryTests check it)
 # and compiles the known-hot workloads `orac record` tests sample.
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
+# nodejs + npm: the real-client test runs the @pyroscope/nodejs package against `orac serve`.
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "test.sh: installing ${need_apt[*]}" >&2
@@ -36,6 +39,12 @@ if [[ -d ../shared/corpus ]]; then
   echo "test.sh: corpus found at ../shared/corpus: compatibility suite will run" >&2
 else
   echo "test.sh: ../shared/corpus not found: compatibility suite will be SKIPPED" >&2
+fi
+
+# The Pyroscope Node.js client, at the versions package-lock.json pins (node_modules is not committed).
+if command -v npm >/dev/null 2>&1; then
+  (cd tests/clients/pyroscope-nodejs && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || echo "test.sh: npm ci in tests/clients/pyroscope-nodejs failed: PyroscopeNodeClientTests will fail" >&2
 fi
 
 # Build the CLI once in Release: end-to-end tests run the real binary. `./orac version` builds the

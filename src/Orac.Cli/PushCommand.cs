@@ -167,9 +167,9 @@ public static class PushCommand
             throw new OracException($"push: {name}: {e.Message}", e.ExitCode);
         }
 
-        (long ingested, long series) = ReadIngestAnswer(answer, client.Server);
+        (long profiles, long series, long samples) = ReadIngestAnswer(answer, client.Server);
         ctx.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"push: {name}: stored {ingested:N0} samples in {series:N0} series (format {format}, service_name={service}) on {client.Server}"));
+            $"push: {name}: stored {samples:N0} samples ({profiles:N0} profiles) in {series:N0} series (format {format}, service_name={service}) on {client.Server}"));
     }
 
     private static byte[] ReadAll(string path, string name, Stream stdin)
@@ -196,8 +196,8 @@ public static class PushCommand
         return buffer.ToArray();
     }
 
-    /// <summary>Reads <c>{"ingested": N, "series": N}</c>.</summary>
-    internal static (long Ingested, long Series) ReadIngestAnswer(byte[] answer, Uri server)
+    /// <summary>Reads <c>{"ingested": N, "series": N, "samples": N}</c> (profiles kept, series written, sample rows kept).</summary>
+    internal static (long Ingested, long Series, long Samples) ReadIngestAnswer(byte[] answer, Uri server)
     {
         try
         {
@@ -207,7 +207,8 @@ public static class PushCommand
                 && root.TryGetProperty("ingested", out JsonElement i) && i.TryGetInt64(out long ingested)
                 && root.TryGetProperty("series", out JsonElement s) && s.TryGetInt64(out long series))
             {
-                return (ingested, series);
+                long samples = root.TryGetProperty("samples", out JsonElement n) && n.TryGetInt64(out long v) ? v : 0;
+                return (ingested, series, samples);
             }
         }
         catch (JsonException)
