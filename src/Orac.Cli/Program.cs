@@ -27,6 +27,16 @@ public static class Program
             error.WriteLine("orac: interrupted");
             Environment.Exit(130);
         });
+        // SIGTERM (systemd, docker stop, kill): a verb that stops gracefully (orac up) finishes its work as on
+        // Ctrl-C; any other verb ends as the signal's default says.
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+        {
+            if (ctx.StopsGracefully && !ctx.Interrupt.IsCancellationRequested)
+            {
+                signal.Cancel = true;
+                ctx.Interrupt.Cancel();
+            }
+        });
         int code = Run(args, ctx);
         try
         {
