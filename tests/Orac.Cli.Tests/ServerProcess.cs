@@ -51,9 +51,13 @@ internal sealed partial class ServerProcess : IDisposable
     }
 
     /// <summary>Starts <c>orac ARGS</c> and waits until it prints its address (and token, when <paramref name="expectToken"/>).</summary>
-    public static ServerProcess Start(IEnumerable<string> args, bool expectToken, IReadOnlyDictionary<string, string>? env = null, TimeSpan? timeout = null)
+    public static ServerProcess Start(IEnumerable<string> args, bool expectToken, IReadOnlyDictionary<string, string>? env = null, TimeSpan? timeout = null) =>
+        StartProgram(Binary, args, expectToken, env, timeout);
+
+    /// <summary>Starts <paramref name="program"/> (orac, or a wrapper that runs it) and waits as <see cref="Start"/> does.</summary>
+    public static ServerProcess StartProgram(string program, IEnumerable<string> args, bool expectToken, IReadOnlyDictionary<string, string>? env = null, TimeSpan? timeout = null)
     {
-        var psi = new ProcessStartInfo(Binary)
+        var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
