@@ -176,9 +176,19 @@ public sealed record CliConfig
             return null;
         }
 
-        return v.ValueKind == JsonValueKind.String
-            ? v.GetString()
-            : throw new OracException($"{path}: '{name}' must be a string, not {v.ValueKind.ToString().ToLowerInvariant()}");
+        if (v.ValueKind != JsonValueKind.String)
+        {
+            throw new OracException($"{path}: '{name}' must be a string, not {v.ValueKind.ToString().ToLowerInvariant()}");
+        }
+
+        try
+        {
+            return v.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            throw new OracException($"{path}: '{name}' is not valid UTF-8");
+        }
     }
 
     private static void TryDelete(string path)

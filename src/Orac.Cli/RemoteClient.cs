@@ -85,7 +85,7 @@ public sealed class RemoteClient : IDisposable
 
             if (!response.IsSuccessStatusCode)
             {
-                throw new OracException(ErrorLine(response.StatusCode, bytes, method, pathAndQuery));
+                throw new OracException(ErrorLine(Server, response.StatusCode, bytes, method, pathAndQuery));
             }
 
             return bytes;
@@ -130,7 +130,7 @@ public sealed class RemoteClient : IDisposable
     }
 
     /// <summary>One line for a non-2xx answer: the server's JSON <c>error</c> when present, else the status and a bounded excerpt.</summary>
-    internal string ErrorLine(HttpStatusCode status, byte[] body, HttpMethod method, string pathAndQuery)
+    internal static string ErrorLine(Uri server, HttpStatusCode status, byte[] body, HttpMethod method, string pathAndQuery)
     {
         int code = (int)status;
         string where = $"{method} {PathOnly(pathAndQuery)}";
@@ -141,12 +141,12 @@ public sealed class RemoteClient : IDisposable
                 && doc.RootElement.TryGetProperty("error", out JsonElement error)
                 && error.ValueKind == JsonValueKind.String)
             {
-                return string.Create(CultureInfo.InvariantCulture, $"server {Server} answered {code} to {where}: {OneLine(error.GetString() ?? "")}");
+                return string.Create(CultureInfo.InvariantCulture, $"server {server} answered {code} to {where}: {OneLine(error.GetString() ?? "")}");
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            // Not Orac's JSON error (a proxy's page, or another server): fall through to the excerpt.
+            // Not Orac's JSON error (or not valid UTF-8) (a proxy's page, or another server): fall through to the excerpt.
         }
 
         string excerpt = OneLine(Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 200)));
@@ -156,7 +156,7 @@ public sealed class RemoteClient : IDisposable
             HttpStatusCode.NotFound => " (is this an Orac server?)",
             _ => "",
         };
-        return string.Create(CultureInfo.InvariantCulture, $"server {Server} answered {code} {status} to {where}{reason}{(excerpt.Length > 0 ? ": " + excerpt : "")}");
+        return string.Create(CultureInfo.InvariantCulture, $"server {server} answered {code} {status} to {where}{reason}{(excerpt.Length > 0 ? ": " + excerpt : "")}");
     }
 
     private static string PathOnly(string pathAndQuery)

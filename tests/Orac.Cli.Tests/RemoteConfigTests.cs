@@ -69,6 +69,16 @@ public sealed class RemoteConfigTests : IDisposable
     }
 
     [Fact]
+    public void ConfigLoad_InvalidUtf8InString_IsOneClearError()
+    {
+        // Found by CliFuzzTests: a string with a stray 0xC2 byte made JsonElement.GetString throw InvalidOperationException.
+        string path = Path.Combine(_dir, "config.json");
+        File.WriteAllBytes(path, [.. "{\"server\": \"http://x:1"u8, 0xC2, .. "\"}"u8]);
+        var e = Assert.Throws<OracException>(() => CliConfig.Load(path));
+        Assert.Contains("'server' is not valid UTF-8", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ConfigLoad_Absent_IsEmpty() => Assert.Equal(new CliConfig(), CliConfig.Load(Path.Combine(_dir, "none.json")));
 
     [Fact]

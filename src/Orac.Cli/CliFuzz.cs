@@ -1,0 +1,51 @@
+using Orac.Model;
+
+namespace Orac.Cli;
+
+/// <summary>
+/// Fuzz targets for what the CLI parses itself: its config file, the server's diff flame tree and ingest answer,
+/// and push's format sniffing. Any bytes either parse or give an <see cref="OracException"/>.
+/// </summary>
+public static class CliFuzz
+{
+    /// <summary>The CLI config file.</summary>
+    public static void Config(byte[] data)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"orac-fuzz-config-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}.json");
+        File.WriteAllBytes(path, data);
+        try
+        {
+            CliConfig c = CliConfig.Load(path);
+            _ = c.ToJson();
+        }
+        catch (OracException)
+        {
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>The server's diff flame tree (<c>orac query --diff</c>), ingest answer (<c>orac push</c>) and JSON errors, and format sniffing.</summary>
+    public static void ServerAnswers(byte[] data)
+    {
+        _ = PushCommand.Sniff(data);
+        try
+        {
+            _ = DiffReport.FromFlameTree(data, "before", "after").Render(20);
+        }
+        catch (OracException)
+        {
+        }
+
+        _ = RemoteClient.ErrorLine(new Uri("http://127.0.0.1:4040"), System.Net.HttpStatusCode.BadRequest, data, HttpMethod.Get, "/api/v1/query?x=1");
+        try
+        {
+            _ = PushCommand.ReadIngestAnswer(data, new Uri("http://127.0.0.1:4040"));
+        }
+        catch (OracException)
+        {
+        }
+    }
+}
