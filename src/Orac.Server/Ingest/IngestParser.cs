@@ -288,6 +288,12 @@ public static class IngestParser
                 output.Write(buf, 0, n);
             }
 
+            // GZipStream stops quietly at a truncated end; the trailer's length (mod 2^32) must match what came out.
+            if (s.Length < 18 || System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(body.Span[^4..]) != (uint)output.Length)
+            {
+                throw new OracException("bad gzip body: truncated or damaged (the trailer's length does not match the data; send one gzip member)", OracException.Usage);
+            }
+
             return output.GetBuffer().AsMemory(0, (int)output.Length);
         }
         catch (InvalidDataException e)
