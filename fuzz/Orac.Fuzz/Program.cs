@@ -27,6 +27,7 @@ public static class Program
         ["kallsyms"] = data => Orac.Collect.Symbols.KallsymsFuzz.Run(data),
         ["check"] = data => Orac.Collect.Check.CheckFuzz.Run(data),
         ["trace"] = data => Orac.Collect.Trace.TraceFuzz.Run(data),
+        ["ingest-http"] = data => Orac.Server.Ingest.IngestFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>
