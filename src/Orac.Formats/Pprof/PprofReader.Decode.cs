@@ -51,8 +51,26 @@ public static partial class PprofReader
         if (head.Length >= 8 && IsText(head)
             && (head.StartsWith("--- "u8) || head.IndexOf(" profile:"u8) >= 0 || head.StartsWith("heap_v2/"u8)))
         {
-            throw new OracException($"{name}: pprof: this looks like a legacy text profile (\"{Encoding.ASCII.GetString(head[..Math.Min(head.Length, 20)])}…\"), not a pprof protobuf; convert it with `go tool pprof -proto`");
+            throw new OracException($"{name}: pprof: this looks like a legacy text profile (\"{Escape(head[..Math.Min(head.Length, 20)])}…\"), not a pprof protobuf; convert it with `go tool pprof -proto`");
         }
+    }
+
+    private static string Escape(ReadOnlySpan<byte> text)
+    {
+        var sb = new StringBuilder(text.Length + 8);
+        foreach (byte b in text)
+        {
+            sb.Append(b switch
+            {
+                (byte)'\n' => "\\n",
+                (byte)'\r' => "\\r",
+                (byte)'\t' => "\\t",
+                (byte)'"' => "\\\"",
+                _ => ((char)b).ToString(),
+            });
+        }
+
+        return sb.ToString();
     }
 
     private static bool IsText(ReadOnlySpan<byte> head)

@@ -25,6 +25,13 @@ public static class SpeedscopeReader
     {
         ArgumentNullException.ThrowIfNull(input);
         byte[] bytes = ReadCapped(input, name);
+
+        // JsonDocument only checks UTF-8 inside strings when they are decoded; check it all up front.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            throw new OracException($"{name}: speedscope: not valid UTF-8 at byte {FirstInvalidUtf8(bytes)}");
+        }
+
         JsonDocument doc;
         try
         {
@@ -39,6 +46,22 @@ public static class SpeedscopeReader
         {
             return Convert(doc.RootElement, name);
         }
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        int at = 0;
+        while (at < bytes.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[at..], out _, out int used) != System.Buffers.OperationStatus.Done)
+            {
+                return at;
+            }
+
+            at += used;
+        }
+
+        return at;
     }
 
     private static string FirstLine(string s)
