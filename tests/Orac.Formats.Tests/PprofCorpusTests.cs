@@ -61,6 +61,11 @@ public class PprofCorpusTests(ITestOutputHelper output)
                     Assert.True(expected[t] == p.Total(t), $"{rel}: column {t} ({p.SampleTypes[t]}) total {p.Total(t)}, sample values sum to {expected[t]}");
                 }
 
+                if (rel.EndsWith("profile-with-labels.pb.gz", StringComparison.Ordinal))
+                {
+                    Assert.True(p.LabelSets.Count > 1, $"{rel}: no label sets read");
+                }
+
                 // And back through the writer: same rows, same totals.
                 var ms = new MemoryStream();
                 PprofWriter.Write(p, ms);

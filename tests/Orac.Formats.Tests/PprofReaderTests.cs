@@ -117,6 +117,18 @@ public class PprofReaderTests
     }
 
     [Fact]
+    public void SameLabelsInAnyOrder_AreOneLabelSet()
+    {
+        byte[] data = new PprofBuilder().SampleType("samples", "count").Function(1, "f").Location(1, 0, 0, 1)
+            .Sample([1], [1], ("a", "1"), ("b", "2"))
+            .Sample([1], [2], ("b", "2"), ("a", "1"))
+            .Sample([1], [4], ("a", "1"))
+            .Sample([1], [8], ("a", "1"), ("b", "2"))
+            .ToArray();
+        Assert.Equal("f {a=1} = 4\nf {a=1} {b=2} = 11", Dump(PprofReader.Read(data, "t")));
+    }
+
+    [Fact]
     public void UnknownFields_AreSkipped_AtEveryLevel()
     {
         var b = new PprofBuilder().SampleType("samples", "count").Function(1, "a").Location(1, 0, 0, 1);

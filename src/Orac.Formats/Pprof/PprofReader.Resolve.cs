@@ -132,6 +132,7 @@ public static partial class PprofReader
         var absTotals = new long[width];
         var stack = new FrameId[256];
         var labels = new List<Label>();
+        var labelCache = new Dictionary<ulong, (Label[] Labels, LabelSetId Id)>();
         long numericLabels = 0;
         for (int si = 0; si < t.Samples.Count; si++)
         {
@@ -226,11 +227,35 @@ public static partial class PprofReader
             }
 
             StackId s = builder.Stack(stack.AsSpan(0, depth));
-            LabelSetId set = labels.Count == 0 ? LabelSetId.None : builder.Labels(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(labels));
+            LabelSetId set = labels.Count == 0 ? LabelSetId.None : InternLabels(builder, labels, labelCache);
             builder.Add(s, values, set);
         }
 
         warnings?.AddCount(NumericLabelsSkipped, numericLabels);
+    }
+
+    /// <summary>
+    /// Interns a sample's label set, remembering the result by the labels as written so that the
+    /// usual run of samples sharing labels costs a hash lookup, not a new sorted set each.
+    /// </summary>
+    private static LabelSetId InternLabels(ProfileBuilder builder, List<Label> labels, Dictionary<ulong, (Label[] Labels, LabelSetId Id)> cache)
+    {
+        ReadOnlySpan<Label> span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(labels);
+        ulong h = 14695981039346656037;
+        foreach (Label l in span)
+        {
+            h = (h ^ (uint)(int)l.Key) * 1099511628211;
+            h = (h ^ (uint)(int)l.Value) * 1099511628211;
+        }
+
+        if (cache.TryGetValue(h, out var hit) && span.SequenceEqual(hit.Labels))
+        {
+            return hit.Id;
+        }
+
+        LabelSetId id = builder.Labels(span);
+        cache[h] = (span.ToArray(), id);
+        return id;
     }
 
     /// <summary>Resolves string-table indices, checking bounds and interning each entry at most once.</summary>
