@@ -245,6 +245,44 @@ public class PprofReaderTests
     }
 
     [Fact]
+    public void StackDeeperThanTheCap_IsAnError()
+    {
+        // One location carrying 300 inlined lines, repeated 250 times in one sample: 75,000 frames.
+        long[] lines = new long[300];
+        Array.Fill(lines, 1);
+        long[] locs = new long[250];
+        Array.Fill(locs, 1);
+        var b = new PprofBuilder().SampleType("samples", "count").Function(1, "f").Location(1, 0, 0, lines);
+        b.Sample(locs, [1]);
+        var e = Assert.Throws<OracException>(() => PprofReader.Read(b.ToArray(), "t"));
+        Assert.Contains("stack deeper than 65536 frames in Profile.sample[0].location_id at byte ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ManySamplesThroughDeepInlinedLocations_StayCheap()
+    {
+        // 2,000 samples x 100 lines per location x 20 locations: frames expand once per distinct step.
+        var b = new PprofBuilder().SampleType("samples", "count");
+        for (int l = 1; l <= 20; l++)
+        {
+            long[] lines = new long[100];
+            Array.Fill(lines, l);
+            b.Function(l, "f" + l.ToString(System.Globalization.CultureInfo.InvariantCulture)).Location(l, 0, l, lines);
+        }
+
+        for (int i = 0; i < 2000; i++)
+        {
+            b.Sample([(i % 20) + 1, 1, 2, 3, 4, 5, 6, 7, 8], [1]);
+        }
+
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Profile p = PprofReader.Read(b.ToArray(), "t");
+        Assert.Equal(2000, p.Total());
+        Assert.Equal(20, p.SampleCount);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"took {sw.Elapsed}");
+    }
+
+    [Fact]
     public void DecompressionBomb_IsCappedAtMaxBytes()
     {
         byte[] bomb = Pb.Gzip(new byte[8 << 20]);

@@ -130,7 +130,8 @@ public static partial class PprofReader
         var rawValues = new List<ulong>(width);
         var values = new long[width];
         var absTotals = new long[width];
-        var stack = new FrameId[256];
+        var steps = new Dictionary<long, StackId>();
+        long expanded = 0;
         var labels = new List<Label>();
         var labelCache = new Dictionary<ulong, (Label[] Labels, LabelSetId Id)>();
         long numericLabels = 0;
@@ -200,8 +201,10 @@ public static partial class PprofReader
                 }
             }
 
-            // pprof lists the leaf location first; Orac stacks are root first.
-            int depth = 0;
+            // pprof lists the leaf location first; Orac stacks are root first. Each (caller stack,
+            // location) step is expanded into frames once and remembered, so a sample costs one
+            // lookup per location however many inlined frames the locations carry.
+            StackId stack = StackId.Root;
             for (int i = locIds.Count - 1; i >= 0; i--)
             {
                 if (!locationIndex.TryGetValue(locIds[i], out int li))
@@ -209,24 +212,34 @@ public static partial class PprofReader
                     ProtoReader.Throw(name, sp.Offset, $"Profile.sample[{si}].location_id", $"unknown location id {locIds[i]}");
                 }
 
-                int from = frameStart[li], to = frameStart[li + 1];
-                if (depth + (to - from) > MaxStackDepth)
+                long key = ((long)(int)stack << 32) | (uint)li;
+                if (!steps.TryGetValue(key, out StackId next))
                 {
-                    ProtoReader.Throw(name, sp.Offset, $"Profile.sample[{si}].location_id", $"stack deeper than {MaxStackDepth} frames");
+                    int from = frameStart[li], to = frameStart[li + 1];
+                    if (builder.Stacks.Depth(stack) + (to - from) > MaxStackDepth)
+                    {
+                        ProtoReader.Throw(name, sp.Offset, $"Profile.sample[{si}].location_id", $"stack deeper than {MaxStackDepth} frames");
+                    }
+
+                    expanded += to - from;
+                    if (expanded > MaxExpandedFrames)
+                    {
+                        ProtoReader.Throw(name, sp.Offset, $"Profile.sample[{si}].location_id", $"stacks expand to more than {MaxExpandedFrames} distinct frames");
+                    }
+
+                    next = stack;
+                    for (int k = from; k < to; k++)
+                    {
+                        next = builder.Push(next, frames[k]);
+                    }
+
+                    steps[key] = next;
                 }
 
-                if (depth + (to - from) > stack.Length)
-                {
-                    Array.Resize(ref stack, Math.Max(stack.Length * 2, depth + (to - from)));
-                }
-
-                for (int k = from; k < to; k++)
-                {
-                    stack[depth++] = frames[k];
-                }
+                stack = next;
             }
 
-            StackId s = builder.Stack(stack.AsSpan(0, depth));
+            StackId s = stack;
             LabelSetId set = labels.Count == 0 ? LabelSetId.None : InternLabels(builder, labels, labelCache);
             builder.Add(s, values, set);
         }

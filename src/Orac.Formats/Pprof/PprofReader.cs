@@ -21,6 +21,13 @@ public static partial class PprofReader
     /// <summary>Most frames one sample's stack may have after inline expansion.</summary>
     public const int MaxStackDepth = 1 << 16;
 
+    /// <summary>
+    /// Most frames that expanding distinct (caller stack, location) steps may push in one profile:
+    /// bounds the work and memory a small hostile file (deep inlined locations reached from many
+    /// different callers) can cause.
+    /// </summary>
+    public const long MaxExpandedFrames = 1 << 26;
+
     /// <summary>Most sample types (value columns) a profile may declare.</summary>
     public const int MaxSampleTypes = 256;
 
