@@ -73,6 +73,9 @@ public static class Program
                 "pmc" => PmcCommand.Run(rest, ctx),
                 "check" => CheckCommand.Run(rest, ctx),
                 "trace" => TraceCommand.Run(rest, ctx),
+                "up" => UpCommand.Run(rest, ctx),
+                "serve" => ServeCommand.Run(rest, ctx),
+                "admin" => AdminCommand.Run(rest, ctx),
                 "push" => PushCommand.Run(rest, ctx),
                 "query" => QueryCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
@@ -115,7 +118,9 @@ internal static class Help
         w.WriteLine("  pmc             count task-clock, context switches, migrations, page faults (and hardware counters where present)");
         w.WriteLine("  check           this host's 60-second analysis from /proc and /sys: a USE table with problems flagged");
         w.WriteLine("  trace           run a vetted bpftrace tool (runqlat, biolatency, syscount, execsnoop, offcpu)");
-        w.WriteLine("  up              start the server here, record this host continuously, print the web UI address");
+        w.WriteLine("  up              the server here + this host recorded continuously + the CLI configured; prints the web UI address");
+        w.WriteLine("  serve           HTTP server: Pyroscope-compatible ingest, queries, web UI (127.0.0.1:4040)");
+        w.WriteLine("  admin           create orgs and API tokens (org create NAME; token create --org ORG --role ROLE)");
         w.WriteLine("  push            send profile files (folded, Orac JSON, pprof) to a server");
         w.WriteLine("  query           ask a server: top table, SVG, folded, flame tree JSON, or a diff of two selections");
         w.WriteLine();

@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text;
+using Orac.Model;
+using Orac.Server;
+using Orac.Server.Auth;
+using Orac.Storage;
+
+namespace Orac.Cli;
+
+/// <summary>
+/// The <c>orac up</c> verb, Orac's main command: starts the server in this process (the same
+/// <see cref="OracServer"/> and store as <c>orac serve</c>), creates the local org and an admin token on first
+/// run, writes the server's URL and token to the CLI config (so <c>push</c> and <c>query</c> need no flags),
+/// records this host continuously (<see cref="HostRecorder"/>), prints the web UI address and runs until
+/// Ctrl-C or SIGTERM, then stops gracefully: last upload, server stopped, store flushed.
+/// </summary>
+public static class UpCommand
+{
+    private const string UsageLine = "usage: orac up [--listen ADDR] [--data DIR] [--no-record] [--upload-interval DUR]";
+
+    /// <summary>The verb's option parser.</summary>
+    public static ArgParser Create() => new ArgParser("up")
+        .Option("--listen")
+        .Option("--data")
+        .Flag("--no-record")
+        .Option("--upload-interval")
+        .Flag("--help", "-h");
+
+    /// <summary>Runs the verb; returns the exit code.</summary>
+    public static int Run(IReadOnlyList<string> args, CliContext ctx)
+    {
+        ArgParser p = Create().Parse(args);
+        if (p.Has("--help"))
+        {
+            WriteHelp(ctx.Error);
+            return 0;
+        }
+
+        if (p.Positionals.Count > 0)
+        {
+            throw p.Usage($"unexpected argument '{p.Positionals[0]}'");
+        }
+
+        string listen = p.Get("--listen") ?? ServerOptions.DefaultListen;
+        OracServer.ParseListen(listen);
+        string data = Path.GetFullPath(p.Get("--data") ?? ServeCommand.DefaultDataDirectory());
+        TimeSpan interval = HostRecorder.DefaultInterval;
+        if (p.Get("--upload-interval") is string iv)
+        {
+            try
+            {
+                interval = TimeSpan.FromSeconds(Durations.ParseSeconds(p, iv, allowZero: false));
+            }
+            catch (OracException)
+            {
+                throw p.Usage($"--upload-interval needs a duration like 10s, 1m or 500ms, got '{iv}'");
+            }
+        }
+        return RunAsync(new ServerOptions { Listen = listen, DataDirectory = data }, !p.Has("--no-record"), interval, ctx).GetAwaiter().GetResult();
+    }
+
+    private static async Task<int> RunAsync(ServerOptions options, bool record, TimeSpan interval, CliContext ctx)
+    {
+        AuthStore auth = AuthStore.Open(options.DataDirectory);
+        string? firstToken = auth.Bootstrap();
+        await using IProfileStore store = ServeCommand.OpenStore(options);
+        await using OracServer server = OracServer.Create(options, store, auth, ctx.Error);
+        try
+        {
+            await server.StartAsync(ctx.Interrupt.Token).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new OracException($"up: cannot listen on {options.Listen}: {e.Message} (is another orac up or Pyroscope running? try --listen 127.0.0.1:0)");
+        }
+
+        Uri url = LocalUrl(server.Address ?? throw new OracException("up: the server started but reports no address"));
+        string configPath = CliConfig.PathFor(ctx.GetEnv);
+        string token = firstToken ?? ReuseToken(configPath, auth) ?? auth.CreateToken(AuthStore.DefaultOrg, Role.Admin, "orac up");
+        new CliConfig { Server = url.ToString().TrimEnd('/'), Token = token }.Save(configPath);
+        ctx.Error.WriteLine(firstToken is not null
+            ? $"orac up: data in {options.DataDirectory} (first run: created org '{AuthStore.DefaultOrg}' and an admin token)"
+            : $"orac up: data in {options.DataDirectory}");
+        ctx.Error.WriteLine($"orac up: CLI config written to {configPath} (server and token; push and query use it)");
+
+        ctx.StopsGracefully = true;
+        using var client = new RemoteClient(url, token);
+        HostRecorder? recorder = null;
+        if (record)
+        {
+            recorder = HostRecorder.TryStart(client, HostRecorder.DefaultHz, interval, ctx.Error);
+            if (recorder is not null)
+            {
+                ctx.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"orac up: recording this host ({recorder.Cpus} CPUs at {HostRecorder.DefaultHz} Hz), uploading every {interval.TotalSeconds:0.###} s as service_name=\"{HostRecorder.Service}\", host=\"{Environment.MachineName}\""));
+            }
+        }
+        else
+        {
+            ctx.Error.WriteLine("orac up: not recording this host (--no-record)");
+        }
+
+        using (Stream output = ctx.OpenOutput(null))
+        {
+            output.Write(Encoding.UTF8.GetBytes($"orac up: open {url.ToString().TrimEnd('/')}/#token={token}\n"));
+        }
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ctx.Interrupt.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        ctx.Error.WriteLine("orac up: stopping (uploading the last interval, flushing the store)");
+        long uploaded = 0;
+        if (recorder is not null)
+        {
+            await recorder.DisposeAsync().ConfigureAwait(false);
+            uploaded = recorder.UploadedSamples;
+        }
+
+        await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        ctx.StopsGracefully = false;
+        ctx.Error.WriteLine(recorder is null
+            ? "orac up: stopped"
+            : string.Create(CultureInfo.InvariantCulture, $"orac up: stopped; {uploaded:N0} samples of this host were stored"));
+        return 0;
+    }
+
+    /// <summary>The token in the CLI config when this server knows it (a later run on the same data folder).</summary>
+    private static string? ReuseToken(string configPath, AuthStore auth)
+    {
+        string? token;
+        try
+        {
+            token = CliConfig.Load(configPath).Token;
+        }
+        catch (OracException)
+        {
+            return null; // a broken config is replaced below
+        }
+
+        return token is not null && auth.Authenticate(token) is { Role: Role.Admin } ? token : null;
+    }
+
+    /// <summary>The address local clients use: a wildcard bind (0.0.0.0, [::]) is reached on loopback.</summary>
+    private static Uri LocalUrl(Uri bound)
+    {
+        if (bound.Host is "0.0.0.0" or "[::]" or "::" or "+" or "*")
+        {
+            return new UriBuilder(bound) { Host = bound.Host.Contains(':', StringComparison.Ordinal) || bound.Host == "[::]" ? "[::1]" : "127.0.0.1" }.Uri;
+        }
+
+        return bound;
+    }
+
+    private static void WriteHelp(TextWriter w)
+    {
+        w.WriteLine(UsageLine);
+        w.WriteLine($"  --listen ADDR           where the server answers (default {ServerOptions.DefaultListen}; port 0 picks a free one)");
+        w.WriteLine("  --data DIR              data folder: write-ahead log, DuckDB file, orgs and tokens (default $XDG_DATA_HOME/orac or ~/.local/share/orac)");
+        w.WriteLine("  --no-record             serve only; do not sample this host");
+        w.WriteLine($"  --upload-interval DUR   how often this host's profile is uploaded (default {HostRecorder.DefaultInterval.TotalSeconds:0}s)");
+        w.WriteLine($"Records this host at {HostRecorder.DefaultHz} Hz on every CPU (needs root, CAP_PERFMON or a low kernel.perf_event_paranoid; without, it says so and serves only).");
+        w.WriteLine("Writes the server URL and token to the CLI config ($XDG_CONFIG_HOME/orac/config.json, mode 0600). Ctrl-C or SIGTERM stops it gracefully.");
+    }
+}
