@@ -92,9 +92,10 @@ public static class QueryCommand
 
         string from = p.Get("--from") ?? "now-1h";
         string until = p.Get("--until") ?? "now";
-        (string, string?)[] common = [("query", selector), ("type", p.Get("--type")), ("from", from), ("until", until)];
         RemoteTarget target = RemoteTarget.Resolve(p, ctx);
         using var client = new RemoteClient(target);
+        string? chosenType = p.Get("--type") ?? (Selector.Parse(selector).Type is null ? TypeWithData(client, selector, from, until) : null);
+        (string, string?)[] common = [("query", selector), ("type", chosenType), ("from", from), ("until", until)];
         if (p.Get("--svg") is string svg)
         {
             return Export(client, common, "svg", svg, ctx);
@@ -141,6 +142,59 @@ public static class QueryCommand
         return 0;
     }
 
+    /// <summary>
+    /// Without <c>--type</c>: the first profile type with data for this selection (CPU time first, as the server
+    /// orders them), so <c>orac query api</c> shows api's samples even when other services hold CPU time. Null
+    /// (the server's default) when there are none or only one.
+    /// </summary>
+    private static string? TypeWithData(RemoteClient client, string selector, string from, string until)
+    {
+        byte[] answer = client.Get(RemoteClient.PathWithQuery("/api/v1/query/types", ("from", from), ("until", until)));
+        var types = new List<string>();
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(answer);
+            foreach (JsonElement t in doc.RootElement.GetProperty("types").EnumerateArray())
+            {
+                if (t.GetString() is string s)
+                {
+                    types.Add(s);
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new OracException($"the server at {client.Server} answered /api/v1/query/types with something else than {{\"types\": [...]}}");
+        }
+
+        if (types.Count < 2)
+        {
+            return null;
+        }
+
+        string preferred = ProfileTypeId.ProcessCpu.ToString();
+        types.Sort((a, b) => (b == preferred).CompareTo(a == preferred));
+        foreach (string type in types)
+        {
+            byte[] top = client.Get(RemoteClient.PathWithQuery("/api/v1/query/top", ("query", selector), ("type", type), ("from", from), ("until", until), ("limit", "1")));
+            TopReport? r = null;
+            try
+            {
+                r = JsonSerializer.Deserialize(top, OracJsonContext.Default.TopReport);
+            }
+            catch (JsonException)
+            {
+            }
+
+            if (r is { ProfileTotal: > 0 })
+            {
+                return type;
+            }
+        }
+
+        return null;
+    }
+
     private static int Export(RemoteClient client, (string, string?)[] common, string format, string path, CliContext ctx)
     {
         byte[] bytes = client.Get(RemoteClient.PathWithQuery("/api/v1/query/export", [.. common, ("format", format)]));
@@ -171,7 +225,7 @@ public static class QueryCommand
     {
         w.WriteLine(UsageLine);
         w.WriteLine("  SELECTOR          {service_name=\"api\", host=~\"gpu-.*\"}, optionally prefixed by a profile type id; a bare name means service_name=NAME; default {} (everything)");
-        w.WriteLine("  --type T          profile type id (default: the server picks the first with data, preferring CPU time)");
+        w.WriteLine("  --type T          profile type id (default: the first type with data for this selection, CPU time first)");
         w.WriteLine("  --from/--until T  time range: now, now-1h, RFC 3339 or Unix seconds (default now-1h .. now)");
         w.WriteLine($"  --top N           top N functions by self value (default {TopCommand.DefaultCount}); --total ranks by total");
         w.WriteLine("  --svg FILE        write the flame graph SVG");
