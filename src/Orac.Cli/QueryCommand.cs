@@ -139,6 +139,11 @@ public static class QueryCommand
         }
 
         Write(ctx, Encoding.UTF8.GetBytes(TopCommand.RenderTable(report2)), newline: false);
+        if (report2.ProfileTotal == 0)
+        {
+            ctx.Error.WriteLine($"query: no samples match {selector} from {from} until {until}");
+        }
+
         return 0;
     }
 
@@ -285,6 +290,12 @@ public sealed class DiffReport
             JsonElement root = doc.RootElement;
             string unit = root.GetProperty("unit").GetString() ?? "";
             string type = root.TryGetProperty("type", out JsonElement t) ? t.GetString() ?? "" : "";
+
+            // Plain counts are named by what they count, as orac top does ("samples", not "count").
+            if (unit is "count" or "" && type.Split(':') is [_, string counted, ..] && counted.Length > 0)
+            {
+                unit = counted;
+            }
             long total = root.GetProperty("total").GetInt64();
             long baseTotal = root.GetProperty("baseTotalValue").GetInt64();
             bool partial = (root.TryGetProperty("partial", out JsonElement pe) && pe.ValueKind == JsonValueKind.True)
