@@ -37,6 +37,11 @@ public class PublishedBinaryTests
             "record -F 0 -a",
             "pmc --bogus",
             "flamegraph --width=banana",
+            "push",
+            $"push {d}/push/two-stacks.folded --service s --label bad",
+            "query --diff",
+            "query --top 0",
+            "up --listen nonsense",
             "no-such-verb",
             "version",
         };
