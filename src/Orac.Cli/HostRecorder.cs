@@ -37,6 +37,7 @@ internal sealed class HostRecorder : IAsyncDisposable
     private long _uploaded;
     private long _failed;
     private long _dropped;
+    private long _lostBefore;
 
     private HostRecorder(PerfSampler sampler, RemoteClient client, int hz, TimeSpan interval, TextWriter log)
     {
@@ -120,8 +121,10 @@ internal sealed class HostRecorder : IAsyncDisposable
         }
 
         Profile profile = sink.Build(periodNs);
-        long lost = _sampler.Stats.Lost;
-        string? why = lost > 0 ? $"{lost} samples lost since start (ring buffer full)" : null;
+        // Only this interval's losses make this batch partial.
+        long lost = _sampler.Stats.Lost - _lostBefore;
+        _lostBefore = _sampler.Stats.Lost;
+        string? why = lost > 0 ? $"{lost} samples lost in this interval (ring buffer full)" : null;
         ProfileDocument doc = ToCpuTime(ProfileJson.ToDocument(profile, $"orac up -F {_hz}", why is not null, why), periodNs);
         if (!_uploads.Writer.TryWrite(new Batch(doc, sink.Samples, startMs, Math.Max(endMs, startMs + 1))))
         {
