@@ -1,7 +1,7 @@
 // Orac's web UI: state lives in the URL query string (shareable, reloadable); the token lives in
 // sessionStorage. Everything the page shows comes from the documented API (docs/api.md).
 
-import { getJson, getBlob, takeToken, storeToken, forgetToken, ApiError } from './api.js';
+import { getJson, getBlob, takeToken, storeToken, forgetToken, ApiError } from './http.js';
 import { FlameGraph, compileSearch } from './flame.js';
 import { SeriesChart } from './series.js';
 import { formatValue, formatPercent } from './format.js';
@@ -91,8 +91,12 @@ function isoSeconds(ms) {
 
 // ---- status line -------------------------------------------------------------------------------
 
+let settled = 0;
+
 function setStatus(kind, text) {
   document.body.dataset.state = kind;
+  // Counts finished loads (anything but "loading") so automation can wait for the next one.
+  if (kind !== 'loading') document.body.dataset.settled = String(++settled);
   const el = $('status');
   el.className = kind;
   el.textContent = text;
@@ -351,7 +355,11 @@ async function loadServiceMeta() {
   if (!state.service) return;
   const q = { query: selector(state.service, []), from: state.from, until: state.until };
   const [types, names] = await Promise.all([getJson('/api/v1/query/types', q), getJson('/api/v1/query/labels', q)]);
-  const list = types.types || [];
+  let list = types.types || [];
+  if (list.length === 0) {
+    // Nothing in this range: offer the service's types from the last week so the view can say "no data" for one.
+    list = (await getJson('/api/v1/query/types', { ...q, from: 'now-7d', until: 'now' })).types || [];
+  }
   if (state.type && !list.includes(state.type)) list.unshift(state.type);
   if (!state.type) state.type = list.includes(DEFAULT_TYPE_HINT) ? DEFAULT_TYPE_HINT : list[0] || '';
   fillSelect($('type'), list, state.type);

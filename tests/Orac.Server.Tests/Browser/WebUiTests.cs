@@ -1,0 +1,296 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Orac.Server.Tests.Browser;
+
+/// <summary>
+/// The web UI in a real browser against a real server: token handling, service picking, the canvas flame graph (zoom,
+/// search, icicle), the top table, diff colours, export, empty and error states, and redraw time on 100,000 nodes.
+/// Screenshots of each state go to artifacts/test-screenshots/.
+/// </summary>
+public sealed class WebUiTests(UiFixture fixture, ITestOutputHelper output) : IClassFixture<UiFixture>
+{
+    private async Task<IPage> OpenAsync(string query, bool withToken = true)
+    {
+        IPage page = await fixture.NewPageAsync();
+        string url = new Uri(fixture.Address, "/" + query).ToString() + (withToken ? "#token=" + fixture.ReadToken : "");
+        await page.GotoAsync(url);
+        await WaitSettledAsync(page, 0);
+        return page;
+    }
+
+    private static async Task<int> SettledAsync(IPage page) =>
+        int.Parse(await page.EvaluateAsync<string>("() => document.body.dataset.settled || '0'"), CultureInfo.InvariantCulture);
+
+    /// <summary>Waits until the UI finished a load after the <paramref name="before"/>-th one (ready, empty, error…).</summary>
+    private static Task WaitSettledAsync(IPage page, int before) =>
+        page.WaitForFunctionAsync(
+            "n => Number(document.body.dataset.settled || 0) > n && document.body.dataset.state !== 'loading'",
+            before,
+            new PageWaitForFunctionOptions { Timeout = 30_000 });
+
+    private static Task<string> StateAsync(IPage page) => page.EvaluateAsync<string>("() => document.body.dataset.state");
+
+    private static async Task ShotAsync(IPage page, string name) =>
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(UiFixture.ScreenshotDir, name + ".png"), FullPage = true });
+
+    /// <summary>The node the UI draws for a frame name (widest visible one), as the page's test hook describes it.</summary>
+    private static async Task<JsonElement> FindAsync(IPage page, string name)
+    {
+        JsonElement node = await page.EvaluateAsync<JsonElement>("n => window.__orac.find(n)", name);
+        Assert.True(node.ValueKind == JsonValueKind.Object, $"frame '{name}' is not drawn");
+        return node;
+    }
+
+    private static async Task ClickNodeAsync(IPage page, JsonElement node)
+    {
+        JsonElement r = node.GetProperty("rect");
+        LocatorBoundingBoxResult box = (await page.Locator("#flame").BoundingBoxAsync())!;
+        await page.Mouse.ClickAsync(box.X + r.GetProperty("x").GetDouble() + r.GetProperty("w").GetDouble() / 2, box.Y + r.GetProperty("y").GetDouble() + 8);
+    }
+
+    private static async Task<int> DrawnPixelsAsync(IPage page) => await page.EvaluateAsync<int>(
+        """
+        () => {
+          const c = document.getElementById('flame');
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
+          return n;
+        }
+        """);
+
+    [SkippableFact]
+    public async Task Token_FromFragment_IsStoredRemovedAndServicePickRendersFlameGraph()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await OpenAsync("");
+        Assert.DoesNotContain("token", page.Url, StringComparison.Ordinal);
+        Assert.Equal(fixture.ReadToken, await page.EvaluateAsync<string>("() => sessionStorage.getItem('orac.token')"));
+
+        string[] services = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#service option')].map(o => o.value)");
+        Assert.Equal(["api", UiFixture.BigService, "worker"], services.Order(StringComparer.Ordinal).ToArray());
+
+        int before = await SettledAsync(page);
+        await page.Locator("#service").SelectOptionAsync("worker");
+        await WaitSettledAsync(page, before);
+        Assert.Equal("ready", await StateAsync(page));
+        Assert.Contains("service=worker", page.Url, StringComparison.Ordinal);
+        // worker.folded: total, main, queue.poll, job.run, compress, upload, idle.
+        Assert.Equal("7", await page.GetAttributeAsync("#flame", "data-nodes"));
+        Assert.Contains("7 nodes", await page.InnerTextAsync("#summary"), StringComparison.Ordinal);
+        Assert.True(await DrawnPixelsAsync(page) > 10_000, "the flame graph canvas is blank");
+        Assert.Equal(3, await page.Locator("#top tbody tr").CountAsync());
+        await ShotAsync(page, "01-worker-flame");
+
+        // A reload keeps the view: the state lives in the URL, the token in sessionStorage.
+        await page.ReloadAsync();
+        await WaitSettledAsync(page, 0);
+        Assert.Equal("worker", await page.InputValueAsync("#service"));
+        Assert.Equal("7", await page.GetAttributeAsync("#flame", "data-nodes"));
+        Assert.Empty(fixture.PageErrors);
+    }
+
+    [SkippableFact]
+    public async Task Token_Missing_PromptsAndThenLoads()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await OpenAsync("?service=worker&from=now-30m&until=now", withToken: false);
+        Assert.Equal("auth", await StateAsync(page));
+        Assert.True(await page.Locator("#token-dialog").IsVisibleAsync());
+        await ShotAsync(page, "02-token-prompt");
+
+        int before = await SettledAsync(page);
+        await page.FillAsync("#token-input", fixture.ReadToken);
+        await page.ClickAsync("#token-form button[type=submit]");
+        await WaitSettledAsync(page, before);
+        Assert.Equal("ready", await StateAsync(page));
+        Assert.Equal("7", await page.GetAttributeAsync("#flame", "data-nodes"));
+    }
+
+    [SkippableFact]
+    public async Task ZoomSearchIcicleAndTop_MatchTheData()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await OpenAsync("?service=api&from=now-30m&until=now");
+        Assert.Equal("ready", await StateAsync(page));
+
+        // Zoom: click handler.post; it fills the width and the breadcrumb ends with it. Esc resets.
+        await ClickNodeAsync(page, await FindAsync(page, "handler.post"));
+        Assert.Equal("handler.post", await page.GetAttributeAsync("#flame", "data-zoom"));
+        Assert.Equal("total › main › http.serve › handler.post", (await page.InnerTextAsync("#breadcrumb")).Trim());
+        Assert.Equal("handler.post", await page.InnerTextAsync("#breadcrumb [aria-current=true]"));
+        JsonElement zoomed = (await FindAsync(page, "handler.post")).GetProperty("rect");
+        Assert.Equal(0, zoomed.GetProperty("x").GetDouble());
+        Assert.Equal(await page.EvaluateAsync<double>("() => document.getElementById('flame').clientWidth"), zoomed.GetProperty("w").GetDouble(), 1);
+        await ShotAsync(page, "03-api-zoomed");
+        await page.Keyboard.PressAsync("Escape");
+        await page.WaitForFunctionAsync("() => document.getElementById('flame').dataset.zoom === 'total'");
+
+        // Search: '/' focuses the box; db.query is nested under itself once, and each sample counts once:
+        // (400 + 100 + 100) of 1,300 = 46.15 %, not 700 of 1,300.
+        await page.Keyboard.PressAsync("/");
+        Assert.Equal("search", await page.EvaluateAsync<string>("() => document.activeElement.id"));
+        await page.Keyboard.TypeAsync("db.query");
+        await page.Keyboard.PressAsync("Enter");
+        string percent = await page.GetAttributeAsync("#match", "data-percent") ?? "";
+        Assert.Equal(100.0 * 600 / 1300, double.Parse(percent, CultureInfo.InvariantCulture), 6);
+        Assert.Contains("match: 46.2% of total", await page.InnerTextAsync("#match"), StringComparison.Ordinal);
+        Assert.Equal("match", (await FindAsync(page, "db.query")).GetProperty("colourClass").GetString());
+        Assert.Equal("unmatched", (await FindAsync(page, "gc.collect")).GetProperty("colourClass").GetString());
+        Assert.Contains("search=db.query", page.Url, StringComparison.Ordinal);
+        await ShotAsync(page, "04-api-search");
+
+        // Top table: the same rows and values as the API answers.
+        string type = await page.InputValueAsync("#type");
+        using HttpClient http = fixture.NewClient(fixture.ReadToken);
+        string topUrl = "/api/v1/query/top?query=" + Uri.EscapeDataString("{service_name=\"api\"}") + "&type=" + Uri.EscapeDataString(type)
+            + "&from=now-30m&until=now&limit=100&order=self";
+        using JsonDocument top = JsonDocument.Parse(await http.GetStringAsync(new Uri(topUrl, UriKind.Relative)));
+        string[] expected = [.. top.RootElement.GetProperty("functions").EnumerateArray()
+            .Select(f => $"{f.GetProperty("name").GetString()}|{f.GetProperty("self").GetInt64()}|{f.GetProperty("total").GetInt64()}")];
+        string[] shown = await page.EvaluateAsync<string[]>(
+            "() => [...document.querySelectorAll('#top tbody tr')].map(r => `${r.dataset.name}|${r.dataset.self}|${r.dataset.total}`)");
+        Assert.Equal(expected, shown);
+        Assert.Contains("json.encode|600|600", shown);
+
+        // Clicking a row searches exactly that function.
+        await page.ClickAsync("#top tbody tr[data-name='json.encode']");
+        Assert.Equal("/^json\\.encode$/", await page.InputValueAsync("#search"));
+        Assert.Equal(100.0 * 600 / 1300, double.Parse(await page.GetAttributeAsync("#match", "data-percent") ?? "", CultureInfo.InvariantCulture), 6);
+
+        // Icicle: the root row moves to the top.
+        Assert.True((await FindAsync(page, "total")).GetProperty("rect").GetProperty("y").GetDouble() > 0);
+        await page.ClickAsync("#view-icicle");
+        await page.WaitForFunctionAsync("() => window.__orac.find('total').rect.y === 0");
+        Assert.Contains("view=icicle", page.Url, StringComparison.Ordinal);
+        await ShotAsync(page, "05-api-icicle");
+        Assert.Empty(fixture.PageErrors);
+    }
+
+    [SkippableFact]
+    public async Task ExportFolded_DownloadsTheMergedProfile()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await OpenAsync("?service=api&from=now-30m&until=now");
+        IDownload download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("button.export[data-format=folded]"));
+        Assert.Equal("api.folded", download.SuggestedFilename);
+        string text = await File.ReadAllTextAsync(await download.PathAsync());
+        string[] Lines(string s) => [.. s.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)];
+        Assert.Equal(Lines(await File.ReadAllTextAsync(UiFixture.DataFile("api-comparison.folded"))), Lines(text));
+
+        IDownload svg = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("button.export[data-format=svg]"));
+        Assert.Equal("api.svg", svg.SuggestedFilename);
+        Assert.Contains("<svg", await File.ReadAllTextAsync(await svg.PathAsync()), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Diff_TwoRanges_GrownIsRedShrunkIsBlue()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await OpenAsync("?service=api&from=now-30m&until=now");
+        int before = await SettledAsync(page);
+        await page.ClickAsync("#mode-diff");
+        await WaitSettledAsync(page, before);
+        before = await SettledAsync(page);
+        await page.FillAsync("#base-from", "now-60m");
+        await page.FillAsync("#base-until", "now-30m");
+        await page.ClickAsync("#apply-base");
+        await WaitSettledAsync(page, before);
+        Assert.Equal("ready", await StateAsync(page));
+        Assert.True(await page.Locator("#legend").IsVisibleAsync());
+        Assert.Contains("baseline", await page.InnerTextAsync("#summary"), StringComparison.Ordinal);
+
+        // json.encode: 200 of 900 (22 %) → 600 of 1,300 (46 %): more in the comparison, red.
+        JsonElement grown = await FindAsync(page, "json.encode");
+        Assert.Equal("grown", grown.GetProperty("colourClass").GetString());
+        Assert.Equal(200, grown.GetProperty("baseTotal").GetDouble());
+        Assert.Equal(600, grown.GetProperty("total").GetDouble());
+        Assert.Equal("shrunk", (await FindAsync(page, "gc.collect")).GetProperty("colourClass").GetString());
+        Assert.Equal("same", (await FindAsync(page, "main")).GetProperty("colourClass").GetString());
+
+        // The pixels agree with the class: red dominates inside json.encode's rectangle (left edge, clear of the label).
+        JsonElement r = grown.GetProperty("rect");
+        int[] rgb = await page.EvaluateAsync<int[]>(
+            "([x, y]) => { const c = document.getElementById('flame'); const k = window.devicePixelRatio; return [...c.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data].slice(0, 3); }",
+            new[] { r.GetProperty("x").GetDouble() + 1, r.GetProperty("y").GetDouble() + 2 });
+        Assert.True(rgb[0] > rgb[1] + 40 && rgb[0] > rgb[2] + 40, $"json.encode drawn as rgb({string.Join(',', rgb)}), not red");
+
+        // Hover: the tooltip shows both sides and the change, and the hit test finds the same frame.
+        LocatorBoundingBoxResult box = (await page.Locator("#flame").BoundingBoxAsync())!;
+        double cx = r.GetProperty("x").GetDouble() + r.GetProperty("w").GetDouble() / 2;
+        double cy = r.GetProperty("y").GetDouble() + 8;
+        await page.Mouse.MoveAsync(box.X + cx, box.Y + cy);
+        Assert.Equal("json.encode", (await page.EvaluateAsync<JsonElement>("([x, y]) => window.__orac.nodeAt(x, y)", new[] { cx, cy })).GetProperty("name").GetString());
+        string tip = await page.InnerTextAsync("#tooltip");
+        Assert.Contains("baseline total", tip, StringComparison.Ordinal);
+        Assert.Contains("comparison total", tip, StringComparison.Ordinal);
+        Assert.Contains("percentage points", tip, StringComparison.Ordinal);
+        await ShotAsync(page, "06-api-diff");
+        Assert.Contains("mode=diff", page.Url, StringComparison.Ordinal);
+        Assert.Empty(fixture.PageErrors);
+    }
+
+    [SkippableFact]
+    public async Task EmptyAndError_StatesSayWhat()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await OpenAsync("?service=worker&from=now-7d&until=now-2d");
+        Assert.Equal("empty", await StateAsync(page));
+        Assert.Equal("No data for service worker between now-7d and now-2d.", await page.InnerTextAsync("#status"));
+        await ShotAsync(page, "07-empty");
+
+        // A bad time: the server's own JSON error message is shown.
+        using HttpClient http = fixture.NewClient(fixture.ReadToken);
+        using HttpResponseMessage bad = await http.GetAsync(new Uri("/api/v1/query?query=%7Bservice_name%3D%22api%22%7D&from=yesterday-ish&until=now", UriKind.Relative));
+        Assert.False(bad.IsSuccessStatusCode);
+        using JsonDocument err = JsonDocument.Parse(await bad.Content.ReadAsStringAsync());
+        string message = err.RootElement.GetProperty("error").GetString()!;
+
+        IPage errorPage = await OpenAsync("?service=api&from=yesterday-ish&until=now");
+        Assert.Equal("error", await StateAsync(errorPage));
+        Assert.Contains(message, await errorPage.InnerTextAsync("#status"), StringComparison.Ordinal);
+        await ShotAsync(errorPage, "08-error");
+    }
+
+    [SkippableFact]
+    public async Task HundredThousandNodes_ZoomRedrawIsFast()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await OpenAsync($"?service={UiFixture.BigService}&from=now-30m&until=now");
+        Assert.Equal("ready", await StateAsync(page));
+        Assert.Equal(UiFixture.BigNodes.ToString(CultureInfo.InvariantCulture), await page.GetAttributeAsync("#flame", "data-nodes"));
+
+        // A real click zooms into one module; the draw that follows is timed by the page (performance.now around it).
+        await ClickNodeAsync(page, await FindAsync(page, "mod_42"));
+        Assert.Equal("mod_42", await page.GetAttributeAsync("#flame", "data-zoom"));
+        double clickDraw = double.Parse(await page.GetAttributeAsync("#flame", "data-draw-ms") ?? "", CultureInfo.InvariantCulture);
+
+        // Then the median of 5 zoom-and-redraw cycles in and out (the whole tree is the worst case).
+        double[] ms = await page.EvaluateAsync<double[]>(
+            """
+            () => {
+              const g = window.__orac.graph;
+              const target = window.__orac.find('mod_7').index;
+              const times = [];
+              for (let k = 0; k < 5; k++) {
+                for (const i of [target, 0]) {
+                  const t0 = performance.now();
+                  g.zoom(i);
+                  g.draw();
+                  times.push(performance.now() - t0);
+                }
+              }
+              return times.sort((a, b) => a - b);
+            }
+            """);
+        double median = ms[ms.Length / 2];
+        output.WriteLine($"100k-node flame graph ({UiFixture.BigNodes} nodes, measured in the browser): click-zoom draw {clickDraw:F1} ms, " +
+            $"zoom+redraw median {median:F1} ms, max {ms[^1]:F1} ms over {ms.Length} draws (budget 100 ms)");
+        await ShotAsync(page, "09-100k-nodes");
+        Assert.True(median < 100, $"zoom redraw median {median:F1} ms, budget 100 ms");
+        Assert.Empty(fixture.PageErrors);
+    }
+}
