@@ -126,6 +126,21 @@ let graph;
 let chart;
 let loadSeq = 0;
 let tree = null;
+let lastSeries = null;
+
+/** Overlays one function's value over time (top-table pick) on the series chart. */
+async function overlayFunction(name) {
+  if (!lastSeries) return;
+  const { series, t0, t1, ranges } = lastSeries;
+  try {
+    const fn = await getJson('/api/v1/query/series', {
+      ...commonParams(), from: isoSeconds(t0), until: isoSeconds(t1), step: stepFor(t1 - t0), function: name,
+    });
+    if (lastSeries && lastSeries.series === series) chart.setData(series, t0, t1, ranges, fn);
+  } catch (e) {
+    showError(e);
+  }
+}
 
 function commonParams() {
   return { query: selector(state.service, state.labels), type: state.type, from: state.from, until: state.until };
@@ -178,6 +193,7 @@ async function loadView() {
     const [t, top, series] = await Promise.all([treeReq, topReq, seriesReq]);
     if (seq !== loadSeq) return;
     tree = t;
+    lastSeries = { series, t0, t1, ranges };
     chart.setData(series, t0, t1, ranges);
     renderTop(top);
     const empty = !t.nodes || t.nodes.parent.length <= 1 || !t.total;
@@ -230,6 +246,7 @@ function renderTop(top) {
       $('search').value = state.search;
       applySearch();
       writeState(false);
+      overlayFunction(f.name);
     };
     tr.addEventListener('click', pick);
     tr.addEventListener('keydown', (e) => {

@@ -120,6 +120,7 @@ export class FlameGraph {
     for (let i = 0; i < n; i++) this.colour[i] = this.baseColour(i);
     this.zoomIndex = 0;
     this.matchedNames = null;
+    this.scrollToRoot = true;
     this.requestDraw();
     this.onZoom(this.path(0));
   }
@@ -151,6 +152,7 @@ export class FlameGraph {
 
   setOrientation(o) {
     this.orientation = o;
+    this.scrollToRoot = true;
     this.requestDraw();
   }
 
@@ -312,6 +314,12 @@ export class FlameGraph {
       ctx.fillText(label, px + 3, this.rowY(this.depth[i], height) + ROW / 2);
     }
     this.recordDraw(t0, count);
+    if (this.scrollToRoot) {
+      // A new profile starts with its root in view: the bottom of a flame graph, the top of an icicle.
+      this.scrollToRoot = false;
+      const box = canvas.parentElement;
+      box.scrollTop = this.orientation === 'flame' ? box.scrollHeight : 0;
+    }
     return this.lastDrawMs;
   }
 
@@ -415,7 +423,12 @@ export class FlameGraph {
     } else {
       line('total', `${formatValue(this.total[i], u)} (${formatPercent(this.total[i], this.grandTotal)})`);
       line('self', `${formatValue(this.self[i], u)} (${formatPercent(this.self[i], this.grandTotal)})`);
+      const z = this.zoomIndex;
+      if (z !== 0 && i !== z && this.depth[i] > this.depth[z]) {
+        line('of zoomed frame', formatPercent(this.total[i], this.total[z]));
+      }
     }
+    if (this.matchedNames && this.matchedNames[this.name[i]]) line('search', 'matches');
     t.hidden = false;
     const r = t.getBoundingClientRect();
     const left = Math.min(clientX + 14, window.innerWidth - r.width - 8);
