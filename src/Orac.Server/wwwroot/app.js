@@ -136,7 +136,7 @@ async function overlayFunction(name) {
     const fn = await getJson('/api/v1/query/series', {
       ...commonParams(), from: isoSeconds(t0), until: isoSeconds(t1), step: stepFor(t1 - t0), function: name,
     });
-    if (lastSeries && lastSeries.series === series) chart.setData(series, t0, t1, ranges, fn);
+    if (lastSeries && lastSeries.series === series) chart.setData(series, t0, t1, ranges, fn, name);
   } catch (e) {
     showError(e);
   }
@@ -600,6 +600,7 @@ async function start() {
     return;
   }
   setStatus('loading', 'Loading services…');
+  syncControls();
   try {
     await loadServices();
     await loadServiceMeta();

@@ -107,11 +107,14 @@ export class FlameGraph {
     }
     for (let i = n - 1; i > 0; i--) this.size[this.parent[i]] += this.size[i];
     this.maxDepth = maxDepth;
-    this.diff = Array.isArray(tree.baseTotal);
+    // docs/api.md: the diff adds baseTotal/baseSelf columns (beside the other columns in `nodes`; top level accepted too).
+    const baseTotal = tree.nodes.baseTotal ?? tree.baseTotal;
+    const baseSelf = tree.nodes.baseSelf ?? tree.baseSelf;
+    this.diff = Array.isArray(baseTotal);
     this.grandTotal = n > 0 ? this.total[0] : 0;
     if (this.diff) {
-      this.baseTotal = Float64Array.from(tree.baseTotal);
-      this.baseSelf = Float64Array.from(tree.baseSelf);
+      this.baseTotal = Float64Array.from(baseTotal);
+      this.baseSelf = Float64Array.from(baseSelf ?? baseTotal.map(() => 0));
       this.baseGrand = tree.baseTotalValue ?? (n > 0 ? this.baseTotal[0] : 0);
       this.change = new Float32Array(n);
       for (let i = 0; i < n; i++) this.change[i] = this.relativeChange(i);

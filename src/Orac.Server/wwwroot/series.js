@@ -3,7 +3,7 @@
 
 import { formatValue, formatTime } from './format.js';
 
-const PAD_LEFT = 64;
+const PAD_LEFT = 86;
 const PAD_BOTTOM = 18;
 
 export class SeriesChart {
@@ -38,9 +38,10 @@ export class SeriesChart {
   }
 
   /** series: the /series answer; [t0, t1]: the x axis (unix ms); ranges: [{from, until, kind}] to shade. */
-  setData(series, t0, t1, ranges, extra) {
+  setData(series, t0, t1, ranges, extra, extraName) {
     this.data = series;
     this.extra = extra || null;
+    this.extraName = extraName || '';
     this.t0 = t0;
     this.t1 = Math.max(t1, t0 + 1);
     this.ranges = ranges || [];
@@ -50,6 +51,23 @@ export class SeriesChart {
   clear() {
     this.data = null;
     this.draw();
+  }
+
+  /** Bucket width in ms: the answer's step (ms as a number, or a duration like "30s"). */
+  stepMs() {
+    const st = this.data && this.data.step;
+    if (typeof st === 'number') return st;
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(String(st || ''));
+    return m ? Number(m[1]) * { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2]] : 0;
+  }
+
+  stepText() {
+    const ms = this.stepMs();
+    if (!ms) return 'step';
+    if (ms % 86400e3 === 0) return `${ms / 86400e3} d`;
+    if (ms % 3600e3 === 0) return `${ms / 3600e3} h`;
+    if (ms % 60e3 === 0) return `${ms / 60e3} min`;
+    return ms % 1e3 === 0 ? `${ms / 1e3} s` : `${ms} ms`;
   }
 
   timeAt(px) {
@@ -96,34 +114,26 @@ export class SeriesChart {
     ctx.lineTo(width, 6 + plotH + 0.5);
     ctx.stroke();
 
-    const line = (pts, stroke, fill) => {
-      if (pts.length === 0) return;
-      ctx.beginPath();
-      ctx.moveTo(this.xOf(pts[0][0]), yOf(pts[0][1]));
-      for (const [t, v] of pts) ctx.lineTo(this.xOf(t), yOf(v));
-      if (fill) {
-        ctx.lineTo(this.xOf(pts[pts.length - 1][0]), yOf(0));
-        ctx.lineTo(this.xOf(pts[0][0]), yOf(0));
-        ctx.closePath();
-        ctx.fillStyle = fill;
-        ctx.fill();
-        ctx.beginPath();
-        ctx.moveTo(this.xOf(pts[0][0]), yOf(pts[0][1]));
-        for (const [t, v] of pts) ctx.lineTo(this.xOf(t), yOf(v));
+    // Each point is one bucket [t, t + step): bars, so sparse data is not joined into a misleading line.
+    const stepMs = this.stepMs();
+    const bars = (pts, fill, inset) => {
+      ctx.fillStyle = fill;
+      for (const [t, v] of pts) {
+        const a = this.xOf(t);
+        const w = Math.max(1, this.xOf(t + stepMs) - a - 0.5);
+        const y = yOf(v);
+        ctx.fillRect(a + inset, y, Math.max(1, w - 2 * inset), 6 + plotH - y);
       }
-      ctx.strokeStyle = stroke;
-      ctx.lineWidth = 1.5;
-      ctx.stroke();
     };
-    line(points, '#d9480f', 'rgba(240,120,40,0.25)');
-    if (this.extra) line(this.extra.points || [], '#9c1ab1', null);
+    bars(points, 'rgba(217,72,15,0.75)', 0);
+    if (this.extra) bars(this.extra.points || [], 'rgba(156,26,177,0.85)', Math.min(2, stepMs ? 0.25 * (this.xOf(this.t0 + stepMs) - PAD_LEFT) : 0));
 
     ctx.fillStyle = '#555';
     ctx.font = '11px system-ui, sans-serif';
     ctx.textBaseline = 'top';
     ctx.textAlign = 'right';
     ctx.fillText(formatValue(max, this.data.unit), PAD_LEFT - 6, 4);
-    ctx.fillText(`per ${this.data.step || 'step'}`, PAD_LEFT - 6, 18);
+    ctx.fillText(`per ${this.stepText()}`, PAD_LEFT - 6, 18);
     ctx.fillText(formatValue(0, this.data.unit), PAD_LEFT - 6, 6 + plotH - 12);
     const span = this.t1 - this.t0;
     ctx.textAlign = 'left';
@@ -132,6 +142,14 @@ export class SeriesChart {
     ctx.fillText(formatTime(this.t0 + span / 2, span), PAD_LEFT + (width - PAD_LEFT) / 2, height - PAD_BOTTOM + 4);
     ctx.textAlign = 'right';
     ctx.fillText(formatTime(this.t1, span), width - 2, height - PAD_BOTTOM + 4);
+    if (this.extra) {
+      ctx.textAlign = 'right';
+      ctx.fillStyle = 'rgb(156,26,177)';
+      ctx.fillText(`■ ${this.extraName}`, width - 4, 4);
+      ctx.fillStyle = 'rgb(217,72,15)';
+      ctx.fillText('■ all', width - 4, 18);
+      ctx.fillStyle = '#555';
+    }
     if (points.length === 0) {
       ctx.textAlign = 'center';
       ctx.fillText('no samples in this range', PAD_LEFT + (width - PAD_LEFT) / 2, plotH / 2);
