@@ -237,9 +237,9 @@ function renderTop(top) {
     name.textContent = f.name;
     name.title = f.name;
     const self = document.createElement('td');
-    self.textContent = `${formatValue(f.self, top.unit)} · ${f.selfPercent.toFixed(1)}%`;
+    self.textContent = `${formatValue(f.self, top.unit)} · ${formatPercent(f.self, top.profileTotal)}`;
     const total = document.createElement('td');
-    total.textContent = `${formatValue(f.total, top.unit)} · ${f.totalPercent.toFixed(1)}%`;
+    total.textContent = `${formatValue(f.total, top.unit)} · ${formatPercent(f.total, top.profileTotal)}`;
     tr.append(name, self, total);
     const pick = () => {
       state.search = `/^${f.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$/`;

@@ -119,6 +119,9 @@ export class FlameGraph {
       this.change = new Float32Array(n);
       for (let i = 0; i < n; i++) this.change[i] = this.relativeChange(i);
     }
+    // Colour per name first (names repeat across the tree), then per node.
+    this.nameColour = new Uint8Array(this.names.length);
+    for (let k = 0; k < this.names.length; k++) this.nameColour[k] = hashName(this.names[k]) % WARM;
     this.colour = new Uint8Array(n);
     for (let i = 0; i < n; i++) this.colour[i] = this.baseColour(i);
     this.zoomIndex = 0;
@@ -142,7 +145,7 @@ export class FlameGraph {
       if (Math.abs(c) < 0.05) return DIFF_STEPS;
       return DIFF_STEPS + Math.sign(c) * Math.max(1, Math.round(Math.abs(c) * DIFF_STEPS));
     }
-    return hashName(this.names[this.name[i]]) % WARM;
+    return this.nameColour[this.name[i]];
   }
 
   /** "grown", "shrunk" or "same" for a diff node; "match"/"unmatched" while searching; else "warm". */

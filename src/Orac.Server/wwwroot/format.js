@@ -15,14 +15,25 @@ function scaled(value, steps) {
   return `0 ${steps[steps.length - 1][1]}`;
 }
 
-/** A value in the profile's unit, with the unit: `12.3 ms`, `4.00 MB`, `1,234 samples`. */
-export function formatValue(value, unit) {
+const countSteps = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+
+/**
+ * A value in the profile's unit, with the unit: `12.3 ms`, `4.00 MB`, `1,234 samples`. With
+ * `compact`, counts of a thousand or more are shortened (`4.90M samples`) for axis labels.
+ */
+export function formatValue(value, unit, compact = false) {
   switch (unit) {
     case 'nanoseconds': return scaled(value, timeSteps);
     case 'bytes': return scaled(value, byteSteps);
-    case 'count': case 'samples': case '': case undefined:
-      return `${Math.round(value).toLocaleString('en-US')} ${unit === 'count' || !unit ? 'samples' : unit}`;
-    default: return `${Math.round(value).toLocaleString('en-US')} ${unit}`;
+    default: {
+      const name = unit === 'count' || !unit ? 'samples' : unit;
+      if (compact && Math.abs(value) >= 1e3) {
+        const [size, suffix] = countSteps.find(([k]) => Math.abs(value) >= k);
+        const v = value / size;
+        return `${v.toFixed(Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2)}${suffix} ${name}`;
+      }
+      return `${Math.round(value).toLocaleString('en-US')} ${name}`;
+    }
   }
 }
 

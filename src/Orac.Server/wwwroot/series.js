@@ -132,7 +132,7 @@ export class SeriesChart {
     ctx.font = '11px system-ui, sans-serif';
     ctx.textBaseline = 'top';
     ctx.textAlign = 'right';
-    ctx.fillText(formatValue(max, this.data.unit), PAD_LEFT - 6, 4);
+    ctx.fillText(formatValue(max, this.data.unit, true), PAD_LEFT - 6, 4);
     ctx.fillText(`per ${this.stepText()}`, PAD_LEFT - 6, 18);
     ctx.fillText(formatValue(0, this.data.unit), PAD_LEFT - 6, 6 + plotH - 12);
     const span = this.t1 - this.t0;

@@ -73,7 +73,7 @@ public sealed class UiFixture : IAsyncLifetime
         using HttpClient http = NewClient(ingest);
         await IngestAsync(http, "api", now - 50 * 60, now - 40 * 60, File.ReadAllText(DataFile("api-baseline.folded")));
         await IngestAsync(http, "api", now - 20 * 60, now - 10 * 60, File.ReadAllText(DataFile("api-comparison.folded")));
-        await IngestAsync(http, "worker", now - 20 * 60, now - 10 * 60, File.ReadAllText(DataFile("worker.folded")));
+        await IngestAsync(http, "worker", now - 20 * 60, now - 10 * 60, File.ReadAllText(DataFile("worker.folded")), "&label=host%3Dworker-1");
         await IngestAsync(http, BigService, now - 20 * 60, now - 10 * 60, BigFolded());
 
         Directory.CreateDirectory(ScreenshotDir);
@@ -123,9 +123,9 @@ public sealed class UiFixture : IAsyncLifetime
         return page;
     }
 
-    private static async Task IngestAsync(HttpClient http, string service, long from, long until, string folded)
+    private static async Task IngestAsync(HttpClient http, string service, long from, long until, string folded, string labels = "")
     {
-        string url = $"/api/v1/profiles?service={service}&from={from}&until={until}&format=folded";
+        string url = $"/api/v1/profiles?service={service}&from={from}&until={until}&format=folded{labels}";
         using var body = new StringContent(folded, Encoding.UTF8, "text/plain");
         using HttpResponseMessage r = await http.PostAsync(new Uri(url, UriKind.Relative), body);
         string text = await r.Content.ReadAsStringAsync();

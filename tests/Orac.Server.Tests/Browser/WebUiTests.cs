@@ -97,6 +97,37 @@ public sealed class WebUiTests(UiFixture fixture, ITestOutputHelper output) : IC
     }
 
     [SkippableFact]
+    public async Task LabelFilterAndBrush_UpdateTheUrlAndReload()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await OpenAsync("?service=worker&from=now-30m&until=now");
+
+        // Label filter: the names and values come from /labels; picking one adds a chip and reloads.
+        Assert.Contains("host", await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#label-name option')].map(o => o.value)"));
+        await page.Locator("#label-name").SelectOptionAsync("host");
+        await page.WaitForFunctionAsync("() => !document.getElementById('label-value').hidden");
+        int before = await SettledAsync(page);
+        await page.Locator("#label-value").SelectOptionAsync("worker-1");
+        await WaitSettledAsync(page, before);
+        Assert.Contains("label=host%3Dworker-1", page.Url, StringComparison.Ordinal);
+        Assert.Equal("host=\"worker-1\" ×", await page.InnerTextAsync("#chips .chip"));
+        Assert.Equal("7", await page.GetAttributeAsync("#flame", "data-nodes"));
+
+        // Brush: dragging across the chart sets an absolute from/until (RFC 3339) and reloads.
+        LocatorBoundingBoxResult box = (await page.Locator("#series").BoundingBoxAsync())!;
+        before = await SettledAsync(page);
+        await page.Mouse.MoveAsync(box.X + box.Width * 0.2f, box.Y + 40);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(box.X + box.Width * 0.6f, box.Y + 40, new MouseMoveOptions { Steps = 5 });
+        await page.Mouse.UpAsync();
+        await WaitSettledAsync(page, before);
+        Assert.Matches("from=\\d{4}-\\d\\d-\\d\\dT\\d\\d%3A\\d\\d%3A\\d\\dZ&until=\\d{4}-", page.Url);
+        Assert.Equal("custom", await page.InputValueAsync("#range"));
+        await ShotAsync(page, "10-brushed");
+        Assert.Empty(fixture.PageErrors);
+    }
+
+    [SkippableFact]
     public async Task Token_Missing_PromptsAndThenLoads()
     {
         Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
