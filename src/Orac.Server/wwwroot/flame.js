@@ -86,26 +86,33 @@ export class FlameGraph {
     this.n = n;
     this.names = tree.names;
     this.unit = tree.unit;
-    this.parent = Int32Array.from(parent);
-    this.name = Int32Array.from(name);
-    this.total = Float64Array.from(total);
-    this.self = Float64Array.from(self);
-    this.x = new Float64Array(n);
-    this.depth = new Int32Array(n);
-    this.size = new Int32Array(n).fill(1);
+    // Locals in the loops: one pass each over typed arrays, no property loads per node.
+    const par = new Int32Array(parent);
+    const tot = new Float64Array(total);
+    const x = new Float64Array(n);
+    const depth = new Int32Array(n);
+    const size = new Int32Array(n).fill(1);
     const cursor = new Float64Array(n);
     let maxDepth = 0;
     for (let i = 1; i < n; i++) {
-      const p = this.parent[i];
+      const p = par[i];
       // Pre-order: the parent was placed first, and its cursor started at its own x.
-      this.x[i] = cursor[p];
-      cursor[p] += this.total[i];
-      cursor[i] = this.x[i];
-      const d = this.depth[p] + 1;
-      this.depth[i] = d;
+      const xi = cursor[p];
+      x[i] = xi;
+      cursor[p] = xi + tot[i];
+      cursor[i] = xi;
+      const d = depth[p] + 1;
+      depth[i] = d;
       if (d > maxDepth) maxDepth = d;
     }
-    for (let i = n - 1; i > 0; i--) this.size[this.parent[i]] += this.size[i];
+    for (let i = n - 1; i > 0; i--) size[par[i]] += size[i];
+    this.parent = par;
+    this.name = new Int32Array(name);
+    this.total = tot;
+    this.self = new Float64Array(self);
+    this.x = x;
+    this.depth = depth;
+    this.size = size;
     this.maxDepth = maxDepth;
     // docs/api.md: the diff adds baseTotal/baseSelf columns (beside the other columns in `nodes`; top level accepted too).
     const baseTotal = tree.nodes.baseTotal ?? tree.baseTotal;
@@ -113,17 +120,25 @@ export class FlameGraph {
     this.diff = Array.isArray(baseTotal);
     this.grandTotal = n > 0 ? this.total[0] : 0;
     if (this.diff) {
-      this.baseTotal = Float64Array.from(baseTotal);
-      this.baseSelf = Float64Array.from(baseSelf ?? baseTotal.map(() => 0));
+      this.baseTotal = new Float64Array(baseTotal);
+      this.baseSelf = baseSelf ? new Float64Array(baseSelf) : new Float64Array(n);
       this.baseGrand = tree.baseTotalValue ?? (n > 0 ? this.baseTotal[0] : 0);
       this.change = new Float32Array(n);
       for (let i = 0; i < n; i++) this.change[i] = this.relativeChange(i);
     }
     // Colour per name first (names repeat across the tree), then per node.
-    this.nameColour = new Uint8Array(this.names.length);
-    for (let k = 0; k < this.names.length; k++) this.nameColour[k] = hashName(this.names[k]) % WARM;
-    this.colour = new Uint8Array(n);
-    for (let i = 0; i < n; i++) this.colour[i] = this.baseColour(i);
+    const names = this.names;
+    const nameColour = new Uint8Array(names.length);
+    for (let k = 0; k < names.length; k++) nameColour[k] = hashName(names[k]) % WARM;
+    this.nameColour = nameColour;
+    const colour = new Uint8Array(n);
+    if (this.diff) {
+      for (let i = 0; i < n; i++) colour[i] = this.baseColour(i);
+    } else {
+      const nm = this.name;
+      for (let i = 0; i < n; i++) colour[i] = nameColour[nm[i]];
+    }
+    this.colour = colour;
     this.zoomIndex = 0;
     this.matchedNames = null;
     this.scrollToRoot = true;

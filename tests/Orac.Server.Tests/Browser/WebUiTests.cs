@@ -12,10 +12,10 @@ namespace Orac.Server.Tests.Browser;
 /// </summary>
 public sealed class WebUiTests(UiFixture fixture, ITestOutputHelper output) : IClassFixture<UiFixture>
 {
-    private async Task<IPage> OpenAsync(string query, bool withToken = true)
+    private async Task<IPage> OpenAsync(string query, bool withToken = true, string? token = null)
     {
         IPage page = await fixture.NewPageAsync();
-        string url = new Uri(fixture.Address, "/" + query).ToString() + (withToken ? "#token=" + fixture.ReadToken : "");
+        string url = new Uri(fixture.Address, "/" + query).ToString() + (withToken ? "#token=" + (token ?? fixture.ReadToken) : "");
         await page.GotoAsync(url);
         await WaitSettledAsync(page, 0);
         return page;
@@ -142,6 +142,18 @@ public sealed class WebUiTests(UiFixture fixture, ITestOutputHelper output) : IC
         await WaitSettledAsync(page, before);
         Assert.Equal("ready", await StateAsync(page));
         Assert.Equal("7", await page.GetAttributeAsync("#flame", "data-nodes"));
+    }
+
+    [SkippableFact]
+    public async Task Token_Rejected_PromptsAgainWithTheServersMessage()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await OpenAsync("?service=worker", token: "orac_not-a-real-token");
+        Assert.Equal("error", await StateAsync(page));
+        Assert.True(await page.Locator("#token-dialog").IsVisibleAsync());
+        Assert.StartsWith("Error 401: ", await page.InnerTextAsync("#status"), StringComparison.Ordinal);
+        Assert.StartsWith("The server refused the token: ", await page.InnerTextAsync("#token-error"), StringComparison.Ordinal);
+        Assert.Null(await page.EvaluateAsync<string?>("() => sessionStorage.getItem('orac.token')"));
     }
 
     [SkippableFact]
