@@ -27,6 +27,9 @@ public static class Program
         ["kallsyms"] = data => Orac.Collect.Symbols.KallsymsFuzz.Run(data),
         ["check"] = data => Orac.Collect.Check.CheckFuzz.Run(data),
         ["trace"] = data => Orac.Collect.Trace.TraceFuzz.Run(data),
+        ["ingest-http"] = data => Orac.Server.Ingest.IngestFuzz.Run(data),
+        ["pprof"] = data => Orac.Formats.Pprof.PprofFuzz.Run(data),
+        ["speedscope"] = data => Orac.Formats.Speedscope.SpeedscopeFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>

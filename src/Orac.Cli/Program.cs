@@ -63,6 +63,8 @@ public static class Program
                 "pmc" => PmcCommand.Run(rest, ctx),
                 "check" => CheckCommand.Run(rest, ctx),
                 "trace" => TraceCommand.Run(rest, ctx),
+                "serve" => ServeCommand.Run(rest, ctx),
+                "admin" => AdminCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
                 _ => throw new OracException($"unknown verb '{verb}' (try 'orac --help')", OracException.Usage),
             };
@@ -103,6 +105,8 @@ internal static class Help
         w.WriteLine("  pmc             count task-clock, context switches, migrations, page faults (and hardware counters where present)");
         w.WriteLine("  check           this host's 60-second analysis from /proc and /sys: a USE table with problems flagged");
         w.WriteLine("  trace           run a vetted bpftrace tool (runqlat, biolatency, syscount, execsnoop, offcpu)");
+        w.WriteLine("  serve           HTTP server: Pyroscope-compatible ingest, queries, web UI (127.0.0.1:4040)");
+        w.WriteLine("  admin           create orgs and API tokens (org create NAME; token create --org ORG --role ROLE)");
         w.WriteLine();
         w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error");
     }

@@ -101,41 +101,10 @@ public static class TopCommand
     }
 
     /// <summary>The unit word shown to people: the unit, or the type name for plain counts ("samples").</summary>
-    public static string UnitWord(SampleType type) => type.Unit is "count" or "" ? type.Type : type.Unit;
+    public static string UnitWord(SampleType type) => TopReport.UnitWord(type);
 
     /// <summary>Builds the wire document for the first <paramref name="count"/> rows.</summary>
-    public static TopReport ToReport(TopFunctions top, string source, TopOrder order, int count)
-    {
-        Profile profile = top.Profile;
-        SampleType type = profile.SampleTypes[top.Type];
-        ReadOnlySpan<TopFunction> rows = top.Rows;
-        int n = Math.Min(count, rows.Length);
-        var list = new List<TopRow>(n);
-        double total = top.ProfileTotal;
-        for (int i = 0; i < n; i++)
-        {
-            TopFunction r = rows[i];
-            list.Add(new TopRow
-            {
-                Name = profile.FrameName(r.Frame),
-                Self = r.Self,
-                Total = r.Total,
-                SelfPercent = total == 0 ? 0 : Math.Round(100.0 * r.Self / total, 2),
-                TotalPercent = total == 0 ? 0 : Math.Round(100.0 * r.Total / total, 2),
-            });
-        }
-
-        return new TopReport
-        {
-            Source = source,
-            SampleType = type.ToString(),
-            Unit = UnitWord(type),
-            Provenance = "measured",
-            OrderBy = order == TopOrder.Self ? "self" : "total",
-            ProfileTotal = top.ProfileTotal,
-            Functions = list,
-        };
-    }
+    public static TopReport ToReport(TopFunctions top, string source, TopOrder order, int count) => TopReport.From(top, source, order, count);
 
     /// <summary>Renders the report as an aligned text table with the unit in the header.</summary>
     public static string RenderTable(TopReport report)

@@ -12,9 +12,12 @@ public sealed record ServerOptions
     /// <summary>Data folder: the DuckDB file, the write-ahead log, orgs and tokens.</summary>
     public required string DataDirectory { get; init; }
 
-    /// <summary>Largest request body accepted, bytes (default 64 MiB).</summary>
+    /// <summary>Largest request body accepted, bytes (default 64 MiB); also the cap on a gzip body once decompressed ×4.</summary>
     public long MaxBodyBytes { get; init; } = 64L << 20;
 
     /// <summary>Only the in-memory reference store (tests, demos): nothing survives a restart.</summary>
     public bool InMemory { get; init; }
+
+    /// <summary>Longest time range one query may cover (default 30 days).</summary>
+    public TimeSpan MaxQueryRange { get; init; } = TimeSpan.FromDays(30);
 }

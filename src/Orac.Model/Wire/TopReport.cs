@@ -25,6 +25,44 @@ public sealed class TopReport
 
     /// <summary>Functions, best first (at most the requested count).</summary>
     public required IReadOnlyList<TopRow> Functions { get; init; }
+
+    /// <summary>The unit word shown to people: the unit, or the type name for plain counts ("samples").</summary>
+    public static string UnitWord(SampleType type) => type.Unit is "count" or "" ? type.Type : type.Unit;
+
+    /// <summary>Builds the document for the first <paramref name="count"/> rows of <paramref name="top"/>.</summary>
+    public static TopReport From(TopFunctions top, string source, TopOrder order, int count)
+    {
+        ArgumentNullException.ThrowIfNull(top);
+        Profile profile = top.Profile;
+        SampleType type = profile.SampleTypes[top.Type];
+        ReadOnlySpan<TopFunction> rows = top.Rows;
+        int n = Math.Min(count, rows.Length);
+        var list = new List<TopRow>(n);
+        double total = top.ProfileTotal;
+        for (int i = 0; i < n; i++)
+        {
+            TopFunction r = rows[i];
+            list.Add(new TopRow
+            {
+                Name = profile.FrameName(r.Frame),
+                Self = r.Self,
+                Total = r.Total,
+                SelfPercent = total == 0 ? 0 : Math.Round(100.0 * r.Self / total, 2),
+                TotalPercent = total == 0 ? 0 : Math.Round(100.0 * r.Total / total, 2),
+            });
+        }
+
+        return new TopReport
+        {
+            Source = source,
+            SampleType = type.ToString(),
+            Unit = UnitWord(type),
+            Provenance = "measured",
+            OrderBy = order == TopOrder.Self ? "self" : "total",
+            ProfileTotal = top.ProfileTotal,
+            Functions = list,
+        };
+    }
 }
 
 /// <summary>One function in a <see cref="TopReport"/>. Values are in the report's unit; percentages are of the profile total (0–100).</summary>
@@ -50,6 +88,18 @@ public sealed class TopRow
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(TopReport))]
 [JsonSerializable(typeof(ProfileDocument))]
+[JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(IngestResult))]
+[JsonSerializable(typeof(FlameTree))]
+[JsonSerializable(typeof(SeriesDocument))]
+[JsonSerializable(typeof(LabelNamesDocument))]
+[JsonSerializable(typeof(LabelValuesDocument))]
+[JsonSerializable(typeof(TypesDocument))]
+[JsonSerializable(typeof(StatusDocument))]
+[JsonSerializable(typeof(HealthDocument))]
+[JsonSerializable(typeof(OrgDocument))]
+[JsonSerializable(typeof(TokenRequest))]
+[JsonSerializable(typeof(TokenDocument))]
 public sealed partial class OracJsonContext : JsonSerializerContext
 {
 }

@@ -16,7 +16,7 @@ public class FuzzTargetTests
 {
     private static readonly TimeSpan s_budget = TimeSpan.FromSeconds(5);
 
-    public static TheoryData<string> Targets => new() { "perf", "folded", "diff", "profile-json" };
+    public static TheoryData<string> Targets => new() { "perf", "folded", "diff", "profile-json", "pprof", "speedscope" };
 
     [Theory]
     [MemberData(nameof(Targets))]
@@ -26,6 +26,8 @@ public class FuzzTargetTests
         {
             "perf" => ((Action<byte[]>)(d => PerfScriptFuzz.Run(d)), MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "perf"))),
             "folded" => (d => FoldedFuzz.Run(d), MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "flamegraph"))),
+            "pprof" => (d => Orac.Formats.Pprof.PprofFuzz.Run(d), [.. PprofReaderTests.Seeds]),
+            "speedscope" => (d => Orac.Formats.Speedscope.SpeedscopeFuzz.Run(d), MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "speedscope"))),
             "profile-json" => (d => Orac.Model.Wire.ProfileJsonFuzz.Run(d), MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "profile"))),
             _ => (d => DiffFuzz.Run(d), [.. MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "diff")), .. Diff.DiffFuzzTests.Seeds]),
         };

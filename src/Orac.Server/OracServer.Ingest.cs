@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Orac.Model.Query;
+using Orac.Model.Wire;
+using Orac.Server.Auth;
+using Orac.Server.Ingest;
+using Orac.Storage;
+
+namespace Orac.Server;
+
+public sealed partial class OracServer
+{
+    private void MapIngest(WebApplication app)
+    {
+        Route(app, "POST", "/ingest", Access.Ingest, (ctx, who) => IngestAsync(ctx, who!, IngestRoute.Pyroscope));
+        Route(app, "POST", "/api/v1/profiles", Access.Ingest, (ctx, who) => IngestAsync(ctx, who!, IngestRoute.Native));
+    }
+
+    private async Task IngestAsync(HttpContext ctx, Principal who, IngestRoute route)
+    {
+        string org = Orgs(ctx, who, single: true)[0];
+        ReadOnlyMemory<byte> body = await ReadBody(ctx).ConfigureAwait(false);
+        IQueryCollection query = ctx.Request.Query;
+        string? contentType = ctx.Request.ContentType;
+
+        // Decompression cap: a gzip body may expand to 4× the body limit.
+        long maxBytes = _options.MaxBodyBytes * 4;
+        IReadOnlyList<IngestItem> items = await Task.Run(() => IngestParser.Parse(route, org, query, contentType, body, TimeSpec.NowNs(), maxBytes)).ConfigureAwait(false);
+
+        // Not cancelled with the request: the store keeps all items or none, and an answer may already be owed.
+        await _store.IngestAsync(items, CancellationToken.None).ConfigureAwait(false);
+        long samples = 0;
+        var series = new HashSet<(ProfileTypeId, string)>();
+        foreach (IngestItem item in items)
+        {
+            samples += item.Profile.SampleCount;
+            series.Add((item.Type, item.Labels.Key));
+        }
+
+        await WriteJson(ctx, new IngestResult { Ingested = items.Count, Series = series.Count, Samples = samples }, Json.IngestResult).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,175 @@
+using System.Text;
+using Orac.Model.Query;
+using Orac.Server.Auth;
+
+namespace Orac.Server.Tests;
+
+/// <summary>
+/// Every route refuses what it must: no token, unknown token, wrong role, another org's data. The table below must
+/// list every registered endpoint (checked against the app's endpoint data source), so a new route can't be forgotten.
+/// </summary>
+public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
+{
+    /// <summary>Every route: method, pattern as registered, who may call it, and a valid request path for it.</summary>
+    public static readonly (string Method, string Pattern, Access Access, string Path)[] Routes =
+    [
+        ("POST", "/ingest", Access.Ingest, "/ingest?name=cross.cpu&sampleRate=100"),
+        ("POST", "/api/v1/profiles", Access.Ingest, "/api/v1/profiles?service=cross"),
+        ("GET", "/api/v1/query", Access.Read, "/api/v1/query?query=cross"),
+        ("GET", "/api/v1/query/top", Access.Read, "/api/v1/query/top?query=cross"),
+        ("GET", "/api/v1/query/diff", Access.Read, "/api/v1/query/diff?query=cross"),
+        ("GET", "/api/v1/query/series", Access.Read, "/api/v1/query/series?query=cross"),
+        ("GET", "/api/v1/query/labels", Access.Read, "/api/v1/query/labels"),
+        ("GET", "/api/v1/query/types", Access.Read, "/api/v1/query/types"),
+        ("GET", "/api/v1/query/export", Access.Read, "/api/v1/query/export?query=cross&format=folded"),
+        ("GET", "/api/v1/status", Access.Read, "/api/v1/status"),
+        ("POST", "/api/v1/orgs", Access.Admin, "/api/v1/orgs"),
+        ("POST", "/api/v1/tokens", Access.Admin, "/api/v1/tokens"),
+        ("GET", "/healthz", Access.Public, "/healthz"),
+        ("GET", "/", Access.Public, "/"),
+        ("GET", "/ui/{**path}", Access.Public, "/ui/index.html"),
+        ("GET", "/{file}", Access.Public, "/index.html"),
+    ];
+
+    public static TheoryData<string> Guarded()
+    {
+        var d = new TheoryData<string>();
+        foreach (var r in Routes.Where(r => r.Access != Access.Public))
+        {
+            d.Add(r.Method + " " + r.Pattern);
+        }
+
+        return d;
+    }
+
+    [Fact]
+    public void RouteTable_ListsEveryRegisteredEndpoint()
+    {
+        var registered = s.Server.Routes().Select(r => (r.Method, r.Pattern, r.Access)).OrderBy(r => r.ToString()).ToList();
+        var table = Routes.Select(r => (r.Method, r.Pattern, r.Access)).OrderBy(r => r.ToString()).ToList();
+        Assert.Equal(table, registered);
+    }
+
+    [Theory]
+    [MemberData(nameof(Guarded))]
+    public async Task GuardedRoute_RefusesMissingWrongRoleAndOtherOrg(string route)
+    {
+        var r = Routes.Single(x => x.Method + " " + x.Pattern == route);
+        var method = new HttpMethod(r.Method);
+
+        TestServer.AssertError(await s.Send(method, r.Path, null, Body(r)), 401);
+        TestServer.AssertError(await s.Send(method, r.Path, "orac_notatoken", Body(r)), 401);
+        TestServer.AssertError(await s.Send(method, r.Path, "", Body(r)), 401);
+        using (var req = s.Request(method, r.Path, null, Body(r)))
+        {
+            req.Headers.TryAddWithoutValidation("Authorization", "Basic " + s.Tokens[("a", Role.Admin)]);
+            using var resp = await s.Http.SendAsync(req);
+            Assert.Equal(401, (int)resp.StatusCode);
+        }
+
+        // Wrong role in its own org.
+        foreach (Role role in Enum.GetValues<Role>())
+        {
+            bool allowed = new AccessMetadata(r.Access).Allows(role);
+            var res = await s.Send(method, r.Path, s.Tokens[("a", role)], Body(r));
+            if (allowed)
+            {
+                Assert.True(res.Status is >= 200 and < 300, $"{route} with a {role} token of its own org: {res.Status} {res.Body}");
+            }
+            else
+            {
+                TestServer.AssertError(res, 403);
+            }
+        }
+
+        // Another org, by header and by parameter, with every non-admin role that the route otherwise allows.
+        foreach (Role role in new[] { Role.Ingest, Role.Read }.Where(x => new AccessMetadata(r.Access).Allows(x)))
+        {
+            string token = s.Tokens[("a", role)];
+            TestServer.AssertError(await s.Send(method, r.Path, token, Body(r), scopeOrg: "b"), 403);
+            TestServer.AssertError(await s.Send(method, WithParam(r.Path, "org=b"), token, Body(r)), 403);
+            TestServer.AssertError(await s.Send(method, WithParam(r.Path, "org=a,b"), token, Body(r)), 403);
+            TestServer.AssertError(await s.Send(method, WithParam(r.Path, "org=*"), token, Body(r)), 403);
+            TestServer.AssertError(await s.Send(method, r.Path, token, Body(r), scopeOrg: "local"), 403);
+            TestServer.AssertError(await s.Send(method, r.Path, token, Body(r), scopeOrg: "no-such-org"), 403);
+        }
+
+        // Nothing reached org b through the refused writes.
+        long now = TimeSpec.NowNs();
+        foreach (ProfileTypeId type in new[] { ProfileTypeId.ProcessCpu, ProfileTypeId.ProcessCpuSamples })
+        {
+            var inB = s.Store.Select(new Orac.Storage.ProfileQuery(["b", "local"], type, Selector.Parse("cross"), now - (3600 * TimeSpec.NsPerSecond), now + TimeSpec.NsPerSecond));
+            Assert.Equal(0, inB.SampleCount);
+        }
+    }
+
+    [Fact]
+    public async Task AdminToken_MayNameOtherOrgs_AndRollUp()
+    {
+        string ingestB = s.Tokens[("b", Role.Ingest)];
+        Assert.Equal(200, (await s.Post("/ingest?name=rollup.cpu&sampleRate=100&from=now-1m", ingestB, "m;f 2\n")).Status);
+        Assert.Equal(200, (await s.Post("/ingest?name=rollup.cpu&sampleRate=100&from=now-1m", s.Tokens[("a", Role.Admin)], "m;f 1\n", scopeOrg: "local")).Status);
+
+        string admin = s.Tokens[("a", Role.Admin)];
+        var onlyB = await s.Get("/api/v1/query?query=rollup&from=now-10m", admin, scopeOrg: "b");
+        Assert.Equal(20_000_000, TestServer.Json(onlyB.Body).GetProperty("total").GetInt64());
+        var both = await s.Get("/api/v1/query?query=rollup&from=now-10m&org=b,local", admin);
+        Assert.Equal(30_000_000, TestServer.Json(both.Body).GetProperty("total").GetInt64());
+        var all = await s.Get("/api/v1/query?query=rollup&from=now-10m&org=*", admin);
+        Assert.Equal(30_000_000, TestServer.Json(all.Body).GetProperty("total").GetInt64());
+
+        // The read token of b sees only b; the read token of a sees nothing of it.
+        var bRead = await s.Get("/api/v1/query?query=rollup&from=now-10m", s.Tokens[("b", Role.Read)]);
+        Assert.Equal(20_000_000, TestServer.Json(bRead.Body).GetProperty("total").GetInt64());
+        var aRead = await s.Get("/api/v1/query?query=rollup&from=now-10m&type=process_cpu:cpu:nanoseconds:cpu:nanoseconds", s.Tokens[("a", Role.Read)]);
+        Assert.Equal(0, TestServer.Json(aRead.Body).GetProperty("total").GetInt64());
+
+        TestServer.AssertError(await s.Get("/api/v1/query?query=rollup", admin, scopeOrg: "no-such-org"), 404);
+        TestServer.AssertError(await s.Post("/ingest?name=x.cpu&org=a,b", admin, "m 1\n"), 400);
+    }
+
+    [Fact]
+    public async Task AdminRoutes_CreateOrgAndToken_TokenWorksAndIsScoped()
+    {
+        string admin = s.Admin;
+        string org = "t" + Guid.NewGuid().ToString("N")[..8];
+        var created = await s.Send(HttpMethod.Post, "/api/v1/orgs", admin, Json($$"""{"org":"{{org}}"}"""));
+        Assert.Equal(200, created.Status);
+        TestServer.AssertError(await s.Send(HttpMethod.Post, "/api/v1/orgs", admin, Json($$"""{"org":"{{org}}"}""")), 400);
+        TestServer.AssertError(await s.Send(HttpMethod.Post, "/api/v1/orgs", admin, Json("""{"org":"Bad Name"}""")), 400);
+        TestServer.AssertError(await s.Send(HttpMethod.Post, "/api/v1/orgs", admin, Json("{not json")), 400);
+
+        var tok = await s.Send(HttpMethod.Post, "/api/v1/tokens", admin, Json($$"""{"org":"{{org}}","role":"ingest","name":"ci"}"""));
+        Assert.Equal(200, tok.Status);
+        string token = TestServer.Json(tok.Body).GetProperty("token").GetString()!;
+        Assert.StartsWith("orac_", token, StringComparison.Ordinal);
+        Assert.Equal(48, token.Length);
+        Assert.Equal(200, (await s.Post("/ingest?name=new.cpu", token, "m 1\n")).Status);
+        TestServer.AssertError(await s.Get("/api/v1/query", token), 403);
+        TestServer.AssertError(await s.Post("/ingest?name=new.cpu", token, "m 1\n", scopeOrg: "a"), 403);
+        TestServer.AssertError(await s.Send(HttpMethod.Post, "/api/v1/tokens", admin, Json("""{"org":"a","role":"root"}""")), 400);
+        TestServer.AssertError(await s.Send(HttpMethod.Post, "/api/v1/tokens", admin, Json("""{"org":"nope","role":"read"}""")), 404);
+    }
+
+    [Fact]
+    public async Task PublicRoutes_AnswerWithoutToken()
+    {
+        foreach (var r in Routes.Where(r => r.Access == Access.Public))
+        {
+            var res = await s.Get(r.Path, null);
+            Assert.True(res.Status == 200, $"{r.Path}: {res.Status} {res.Body}");
+        }
+    }
+
+    private static string WithParam(string path, string param) => path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + param;
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static StringContent? Body((string Method, string Pattern, Access Access, string Path) r) => r.Pattern switch
+    {
+        "/ingest" or "/api/v1/profiles" => new StringContent("main;cross 1\n", Encoding.UTF8, "text/plain"),
+        "/api/v1/orgs" => Json($$"""{"org":"o{{Guid.NewGuid().ToString("N")[..12]}}"}"""),
+        "/api/v1/tokens" => Json("""{"org":"a","role":"read","name":"t"}"""),
+        _ => null,
+    };
+}
