@@ -30,6 +30,7 @@ function readState() {
     baseFrom: q.get('baseFrom') || '',
     baseUntil: q.get('baseUntil') || '',
     order: q.get('order') === 'total' ? 'total' : 'self',
+    zoom: q.get('zoom') || '',
   };
 }
 
@@ -51,6 +52,7 @@ function writeState(push) {
     if (state.baseUntil) q.set('baseUntil', state.baseUntil);
   }
   if (state.order !== 'self') q.set('order', state.order);
+  if (state.zoom) q.set('zoom', state.zoom);
   const url = `${window.location.pathname}?${q.toString()}${window.location.hash}`;
   if (push) history.pushState(null, '', url);
   else history.replaceState(null, '', url);
@@ -198,7 +200,13 @@ async function loadView() {
     renderTop(top);
     const empty = !t.nodes || t.nodes.parent.length <= 1 || !t.total;
     const baseEmpty = state.mode === 'diff' && !(t.baseTotalValue > 0);
+    const wantZoom = state.zoom;
     graph.setData(t);
+    if (wantZoom) {
+      // The zoomed frame is kept in the URL as its path of names, so it survives reloads and new data.
+      const z = graph.findPath(wantZoom.split(';'));
+      if (z > 0) graph.zoom(z);
+    }
     $('legend').hidden = state.mode !== 'diff';
     applySearch();
     if (empty && (state.mode !== 'diff' || baseEmpty)) {
@@ -292,6 +300,11 @@ function applySearch() {
 }
 
 function renderBreadcrumb(path) {
+  const zoom = path.slice(1).map((p) => p.name).join(';');
+  if (zoom !== state.zoom && tree) {
+    state.zoom = zoom;
+    writeState(false);
+  }
   const nav = $('breadcrumb');
   nav.replaceChildren();
   path.forEach((p, k) => {

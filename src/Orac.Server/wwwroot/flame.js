@@ -215,6 +215,24 @@ export class FlameGraph {
     this.zoom(0);
   }
 
+  /** The node reached from the root through these frame names (each a child of the one before), or -1. */
+  findPath(names) {
+    let cur = 0;
+    for (const want of names) {
+      let next = -1;
+      const end = cur + this.size[cur];
+      for (let c = cur + 1; c < end; c += this.size[c]) {
+        if (this.names[this.name[c]] === want) {
+          next = c;
+          break;
+        }
+      }
+      if (next < 0) return -1;
+      cur = next;
+    }
+    return this.n ? cur : -1;
+  }
+
   /** Root-to-node path as [{index, name}] for the breadcrumb. */
   path(i) {
     const out = [];

@@ -39,7 +39,7 @@ export function formatValue(value, unit, compact = false) {
 
 /** A share as a percentage with sensible precision: `12.3%`, `0.04%`. */
 export function formatPercent(part, whole) {
-  if (!whole) return '0%';
+  if (!whole || !part) return '0%';
   const p = (100 * part) / whole;
   return `${p >= 10 ? p.toFixed(1) : p >= 0.1 ? p.toFixed(2) : p.toFixed(3)}%`;
 }

@@ -31,6 +31,10 @@ public sealed class WebUiTests(UiFixture fixture, ITestOutputHelper output) : IC
             before,
             new PageWaitForFunctionOptions { Timeout = 30_000 });
 
+    /// <summary>Waits for the flame graph to be drawn zoomed into <paramref name="frame"/> (draws run on the next animation frame).</summary>
+    private static async Task WaitZoomAsync(IPage page, string frame) =>
+        await page.WaitForFunctionAsync("f => document.getElementById('flame').dataset.zoom === f", frame, new PageWaitForFunctionOptions { Timeout = 10_000 });
+
     private static Task<string> StateAsync(IPage page) => page.EvaluateAsync<string>("() => document.body.dataset.state");
 
     private static async Task ShotAsync(IPage page, string name) =>
@@ -165,15 +169,21 @@ public sealed class WebUiTests(UiFixture fixture, ITestOutputHelper output) : IC
 
         // Zoom: click handler.post; it fills the width and the breadcrumb ends with it. Esc resets.
         await ClickNodeAsync(page, await FindAsync(page, "handler.post"));
-        Assert.Equal("handler.post", await page.GetAttributeAsync("#flame", "data-zoom"));
+        await WaitZoomAsync(page, "handler.post");
         Assert.Equal("total › main › http.serve › handler.post", (await page.InnerTextAsync("#breadcrumb")).Trim());
         Assert.Equal("handler.post", await page.InnerTextAsync("#breadcrumb [aria-current=true]"));
         JsonElement zoomed = (await FindAsync(page, "handler.post")).GetProperty("rect");
         Assert.Equal(0, zoomed.GetProperty("x").GetDouble());
         Assert.Equal(await page.EvaluateAsync<double>("() => document.getElementById('flame').clientWidth"), zoomed.GetProperty("w").GetDouble(), 1);
         await ShotAsync(page, "03-api-zoomed");
+        // The zoom is part of the shareable URL: a reload comes back zoomed.
+        Assert.Contains("zoom=main%3Bhttp.serve%3Bhandler.post", page.Url, StringComparison.Ordinal);
+        await page.ReloadAsync();
+        await WaitSettledAsync(page, 0);
+        await WaitZoomAsync(page, "handler.post");
         await page.Keyboard.PressAsync("Escape");
-        await page.WaitForFunctionAsync("() => document.getElementById('flame').dataset.zoom === 'total'");
+        await WaitZoomAsync(page, "total");
+        Assert.DoesNotContain("zoom=", page.Url, StringComparison.Ordinal);
 
         // Search: '/' focuses the box; db.query is nested under itself once, and each sample counts once:
         // (400 + 100 + 100) of 1,300 = 46.15 %, not 700 of 1,300.
@@ -311,7 +321,7 @@ public sealed class WebUiTests(UiFixture fixture, ITestOutputHelper output) : IC
 
         // A real click zooms into one module; the draw that follows is timed by the page (performance.now around it).
         await ClickNodeAsync(page, await FindAsync(page, "mod_42"));
-        Assert.Equal("mod_42", await page.GetAttributeAsync("#flame", "data-zoom"));
+        await WaitZoomAsync(page, "mod_42");
         double clickDraw = double.Parse(await page.GetAttributeAsync("#flame", "data-draw-ms") ?? "", CultureInfo.InvariantCulture);
 
         // Then the median of 5 zoom-and-redraw cycles in and out (the whole tree is the worst case).
