@@ -212,6 +212,15 @@ public sealed class WebUiTests(UiFixture fixture, ITestOutputHelper output) : IC
         Assert.Equal(expected, shown);
         Assert.Contains("json.encode|600|600", shown);
 
+        // Sorting by total asks the server again: the rows follow its order=total ranking.
+        using JsonDocument byTotal = JsonDocument.Parse(await http.GetStringAsync(new Uri(topUrl.Replace("order=self", "order=total", StringComparison.Ordinal), UriKind.Relative)));
+        string[] expectedByTotal = [.. byTotal.RootElement.GetProperty("functions").EnumerateArray().Select(f => f.GetProperty("name").GetString()!)];
+        Assert.Equal("main", expectedByTotal[0]);
+        await page.ClickAsync("#top .sort[data-order=total]");
+        await page.WaitForFunctionAsync("() => document.querySelector('#top tbody tr').dataset.name === 'main'");
+        Assert.Equal(expectedByTotal, await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('#top tbody tr')].map(r => r.dataset.name)"));
+        Assert.Contains("order=total", page.Url, StringComparison.Ordinal);
+
         // Clicking a row searches exactly that function.
         await page.ClickAsync("#top tbody tr[data-name='json.encode']");
         Assert.Equal("/^json\\.encode$/", await page.InputValueAsync("#search"));
