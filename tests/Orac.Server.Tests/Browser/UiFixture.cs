@@ -75,6 +75,7 @@ public sealed class UiFixture : IAsyncLifetime
         await IngestAsync(http, "api", now - 20 * 60, now - 10 * 60, File.ReadAllText(DataFile("api-comparison.folded")));
         await IngestAsync(http, "worker", now - 20 * 60, now - 10 * 60, File.ReadAllText(DataFile("worker.folded")), "&label=host%3Dworker-1");
         await IngestAsync(http, BigService, now - 20 * 60, now - 10 * 60, BigFolded());
+        await IngestAsync(http, CombService, now - 20 * 60, now - 10 * 60, CombFolded());
 
         Directory.CreateDirectory(ScreenshotDir);
         _playwright = await Playwright.CreateAsync();
@@ -149,6 +150,29 @@ public sealed class UiFixture : IAsyncLifetime
                     sb.Append(CultureInfo.InvariantCulture, $"main;mod_{m};mod_{m}.fn_{f};mod_{m}.fn_{f}.leaf_{l} {value}\n");
                 }
             }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Synthetic service whose 100,501 frames are all wider than half a pixel: the renderer's worst case.</summary>
+    public const string CombService = "comb";
+
+    /// <summary>Node count of <see cref="CombFolded"/>'s tree, root included.</summary>
+    public const int CombNodes = 1 + 1_500 * 67;
+
+    /// <summary>1,500 separate call chains 67 frames deep, one sample each: every frame is 1/1,500 of the width.</summary>
+    public static string CombFolded()
+    {
+        var sb = new StringBuilder(2 << 20);
+        for (int b = 0; b < 1_500; b++)
+        {
+            for (int d = 0; d < 67; d++)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"{(d == 0 ? "" : ";")}c{b}_{d}");
+            }
+
+            sb.Append(" 1\n");
         }
 
         return sb.ToString();
