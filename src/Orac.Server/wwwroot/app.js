@@ -192,12 +192,21 @@ async function loadView() {
   const topReq = getJson('/api/v1/query/top', { ...p, limit: 100, order: state.order });
   const seriesReq = getJson('/api/v1/query/series', { ...p, from: isoSeconds(t0), until: isoSeconds(t1), step: stepFor(t1 - t0) });
   try {
-    const [t, top, series] = await Promise.all([treeReq, topReq, seriesReq]);
+    // The flame tree is the view; the top table and the series are side panels whose failure is
+    // reported without hiding the graph.
+    const sideErrors = [];
+    const side = (req, what) => req.catch((e) => {
+      if (e instanceof ApiError && e.status === 401) throw e;
+      sideErrors.push(`${what} failed: ${e.message}`);
+      return null;
+    });
+    const [t, top, series] = await Promise.all([treeReq, side(topReq, 'top functions'), side(seriesReq, 'time series')]);
     if (seq !== loadSeq) return;
     tree = t;
-    lastSeries = { series, t0, t1, ranges };
-    chart.setData(series, t0, t1, ranges);
-    renderTop(top);
+    lastSeries = series ? { series, t0, t1, ranges } : null;
+    if (series) chart.setData(series, t0, t1, ranges);
+    else chart.clear();
+    renderTop(top || { functions: [] });
     const empty = !t.nodes || t.nodes.parent.length <= 1 || !t.total;
     const baseEmpty = state.mode === 'diff' && !(t.baseTotalValue > 0);
     const wantZoom = state.zoom;
@@ -214,13 +223,13 @@ async function loadView() {
       $('summary').textContent = '';
       return;
     }
-    const notes = [];
+    const notes = [...sideErrors];
     if (t.partial) notes.push('partial: some data was missing when this was read');
     if (t.truncated) notes.push(`${t.truncated.toLocaleString('en-US')} small frames folded into their parents (maxNodes)`);
     if (t.provenance && t.provenance !== 'measured') notes.push(t.provenance);
     if (state.mode === 'diff' && empty) notes.push(`no comparison data ${rangeWords()}`);
     if (baseEmpty) notes.push('no baseline data in the baseline range');
-    setStatus(t.partial ? 'partial' : 'ready', notes.join('; '));
+    setStatus(t.partial || sideErrors.length ? 'partial' : 'ready', notes.join('; '));
     $('summary').textContent = `${state.mode === 'diff' ? 'Diff' : 'Flame'} graph: ${t.nodes.parent.length.toLocaleString('en-US')} nodes, `
       + `total ${formatValue(t.total, t.unit)}${state.mode === 'diff' ? ` (baseline ${formatValue(t.baseTotalValue || 0, t.unit)})` : ''}, `
       + `${t.type}.`;
