@@ -31,6 +31,7 @@ const diffPalette = Array.from({ length: 2 * DIFF_STEPS + 1 }, (_, i) => {
 const MATCH = 'rgb(230,0,230)';
 const UNMATCHED = 'rgb(222,222,222)';
 const ANCESTOR = 'rgb(238,234,226)';
+const MERGED = 'rgb(212,186,150)'; // several touching sub-2px frames of different names, drawn as one
 
 function hashName(s) {
   // FNV-1a over UTF-16 units, then only the part before any '(' so overloads share a colour.
@@ -285,8 +286,8 @@ export class FlameGraph {
     this.scale = scale;
     const search = this.matchedNames;
     const palette = this.diff ? diffPalette : warmPalette;
-    const special = palette.length; // then MATCH, UNMATCHED, ANCESTOR
-    const fills = [...palette, MATCH, UNMATCHED, ANCESTOR];
+    const special = palette.length; // then MATCH, UNMATCHED, ANCESTOR, MERGED
+    const fills = [...palette, MATCH, UNMATCHED, ANCESTOR, MERGED];
 
     // Pass 1: visible nodes and their colour bucket.
     const visible = this.visibleScratch && this.visibleScratch.length >= this.n ? this.visibleScratch : (this.visibleScratch = new Int32Array(this.n));
@@ -337,6 +338,8 @@ export class FlameGraph {
         const px = (this.x[i] - x0) * scale;
         if (runEnd[d] >= 0 && px - runEnd[d] < 0.5 && (mergeAny || runBucket[d] === b)) {
           runEnd[d] = px + w;
+          // Name colours of different frames say nothing once merged: a neutral fill says "many frames".
+          if (runBucket[d] !== b) runBucket[d] = special + 3;
         } else {
           flush(d);
           runStart[d] = px;

@@ -26,7 +26,7 @@ export function formatValue(value, unit, compact = false) {
     case 'nanoseconds': return scaled(value, timeSteps);
     case 'bytes': return scaled(value, byteSteps);
     default: {
-      const name = unit === 'count' || !unit ? 'samples' : unit;
+      const name = unit === 'count' || !unit ? (value === 1 ? 'sample' : 'samples') : unit;
       if (compact && Math.abs(value) >= 1e3) {
         const [size, suffix] = countSteps.find(([k]) => Math.abs(value) >= k);
         const v = value / size;
