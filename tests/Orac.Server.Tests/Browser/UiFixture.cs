@@ -41,7 +41,7 @@ public sealed class UiFixture : IAsyncLifetime
     /// <summary>When the comparison data was ingested: <c>now-20m</c>..<c>now-10m</c> at fixture start (unix seconds).</summary>
     public long ComparisonFrom { get; private set; }
 
-    /// <summary>Uncaught script errors of the page made last by <see cref="NewPageAsync"/>.</summary>
+    /// <summary>Uncaught script errors and Content-Security-Policy violations of the page made last by <see cref="NewPageAsync"/>.</summary>
     public List<string> PageErrors { get; } = [];
 
     /// <summary>Where screenshots go: artifacts/test-screenshots (gitignored).</summary>
@@ -121,6 +121,14 @@ public sealed class UiFixture : IAsyncLifetime
         IPage page = await context.NewPageAsync();
         PageErrors.Clear();
         page.PageError += (_, e) => PageErrors.Add(e);
+        // The server's CSP allows 'self' only: anything the UI does against it (inline style or script) is an error too.
+        page.Console += (_, m) =>
+        {
+            if (m.Type == "error" && m.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                PageErrors.Add(m.Text);
+            }
+        };
         return page;
     }
 
