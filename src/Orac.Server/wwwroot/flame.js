@@ -72,7 +72,10 @@ export class FlameGraph {
     this.pending = false;
     this.hoverIndex = -1;
     canvas.addEventListener('mousemove', (e) => this.hover(e.offsetX, e.offsetY, e.clientX, e.clientY));
-    canvas.addEventListener('mouseleave', () => this.hideTooltip());
+    canvas.addEventListener('mouseleave', () => {
+      this.hideTooltip();
+      this.setHover(-1);
+    });
     canvas.addEventListener('click', (e) => {
       const i = this.indexAt(e.offsetX, e.offsetY);
       if (i >= 0) this.zoom(i);
@@ -142,6 +145,7 @@ export class FlameGraph {
     }
     this.colour = colour;
     this.zoomIndex = 0;
+    this.hoverIndex = -1;
     this.matchedNames = null;
     this.scrollToRoot = true;
     this.requestDraw();
@@ -405,6 +409,12 @@ export class FlameGraph {
       if (search && bucketOf[k] === special) ctx.fillStyle = '#fff';
       ctx.fillText(label, px + 3, this.rowY(this.depth[i], height) + ROW / 2);
     }
+    const hr = this.hoverIndex >= 0 && this.hoverIndex < this.n ? this.rectOf(this.hoverIndex) : null;
+    if (hr) {
+      ctx.strokeStyle = '#1b1b1b';
+      ctx.lineWidth = 1.5;
+      ctx.strokeRect(hr.x + 0.75, hr.y + 0.75, Math.max(1, (hr.w > 2 ? hr.w - 1 : hr.w) - 1.5), hr.h - 1.5);
+    }
     this.recordDraw(t0, drawn);
     if (this.scrollToRoot) {
       // A new profile starts with its root in view: the bottom of a flame graph, the top of an icicle.
@@ -484,8 +494,15 @@ export class FlameGraph {
     return d;
   }
 
+  setHover(i) {
+    if (i === this.hoverIndex) return;
+    this.hoverIndex = i;
+    this.requestDraw();
+  }
+
   hover(px, py, clientX, clientY) {
     const i = this.indexAt(px, py);
+    this.setHover(i);
     if (i < 0) {
       this.hideTooltip();
       return;

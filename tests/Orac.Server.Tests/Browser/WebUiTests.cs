@@ -199,6 +199,15 @@ public sealed class WebUiTests(UiFixture fixture, ITestOutputHelper output) : IC
         Assert.Contains("search=db.query", page.Url, StringComparison.Ordinal);
         await ShotAsync(page, "04-api-search");
 
+        // A bad regular expression says so and highlights nothing; it never throws.
+        await page.FillAsync("#search", "/db.(query/");
+        await page.Keyboard.PressAsync("Enter");
+        Assert.StartsWith("bad regex: ", await page.InnerTextAsync("#match"), StringComparison.Ordinal);
+        Assert.Equal("warm", (await FindAsync(page, "db.query")).GetProperty("colourClass").GetString());
+        await page.FillAsync("#search", "/^db\\.query$/");
+        await page.Keyboard.PressAsync("Enter");
+        Assert.Equal(100.0 * 600 / 1300, double.Parse(await page.GetAttributeAsync("#match", "data-percent") ?? "", CultureInfo.InvariantCulture), 6);
+
         // Top table: the same rows and values as the API answers.
         string type = await page.InputValueAsync("#type");
         using HttpClient http = fixture.NewClient(fixture.ReadToken);
