@@ -206,7 +206,6 @@ async function loadView() {
     lastSeries = series ? { series, t0, t1, ranges } : null;
     if (series) chart.setData(series, t0, t1, ranges);
     else chart.clear();
-    renderTop(top || { functions: [] });
     const empty = !t.nodes || t.nodes.parent.length <= 1 || !t.total;
     const baseEmpty = state.mode === 'diff' && !(t.baseTotalValue > 0);
     const wantZoom = state.zoom;
@@ -217,6 +216,7 @@ async function loadView() {
       if (z > 0) graph.zoom(z);
     }
     $('legend').hidden = state.mode !== 'diff';
+    renderTop(top || { functions: [] });
     applySearch();
     if (empty && (state.mode !== 'diff' || baseEmpty)) {
       setStatus('empty', `No data for service ${state.service} ${rangeWords()}.`);
@@ -239,9 +239,33 @@ async function loadView() {
   }
 }
 
+/**
+ * In a diff, each function's self value as a share of its side's total, both sides, from the diff
+ * tree (self is counted once per sample, so summing it per name is exact): name -> [cmp %, base %].
+ */
+function selfShares() {
+  if (!graph.diff) return null;
+  const sums = new Map();
+  for (let i = 0; i < graph.n; i++) {
+    if (!graph.self[i] && !graph.baseSelf[i]) continue;
+    const name = graph.names[graph.name[i]];
+    const v = sums.get(name) || [0, 0];
+    v[0] += graph.self[i];
+    v[1] += graph.baseSelf[i];
+    sums.set(name, v);
+  }
+  for (const v of sums.values()) {
+    v[0] = graph.grandTotal ? (100 * v[0]) / graph.grandTotal : 0;
+    v[1] = graph.baseGrand ? (100 * v[1]) / graph.baseGrand : 0;
+  }
+  return sums;
+}
+
 function renderTop(top) {
   const body = $('top').tBodies[0];
   body.replaceChildren();
+  const shares = selfShares();
+  $('delta-head').hidden = !shares;
   for (const th of document.querySelectorAll('#top .sort')) th.setAttribute('aria-pressed', th.dataset.order === state.order ? 'true' : 'false');
   for (const f of top.functions || []) {
     const tr = document.createElement('tr');
@@ -258,6 +282,16 @@ function renderTop(top) {
     const total = document.createElement('td');
     total.textContent = `${formatValue(f.total, top.unit)} · ${formatPercent(f.total, top.profileTotal)}`;
     tr.append(name, self, total);
+    if (shares) {
+      // Change of the function's self share from baseline to comparison, in percentage points.
+      const [c, b] = shares.get(f.name) || [0, 0];
+      const delta = document.createElement('td');
+      delta.textContent = `${c - b > 0 ? '+' : ''}${(c - b).toFixed(2)} pp`;
+      delta.className = c - b > 0.005 ? 'grown' : c - b < -0.005 ? 'shrunk' : '';
+      delta.title = `self: ${b.toFixed(2)}% of baseline → ${c.toFixed(2)}% of comparison`;
+      tr.dataset.delta = String(c - b);
+      tr.append(delta);
+    }
     const pick = () => {
       state.search = `/^${f.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$/`;
       $('search').value = state.search;
@@ -274,7 +308,7 @@ function renderTop(top) {
   if ((top.functions || []).length === 0) {
     const tr = document.createElement('tr');
     const td = document.createElement('td');
-    td.colSpan = 3;
+    td.colSpan = shares ? 4 : 3;
     td.textContent = 'no functions';
     tr.append(td);
     body.append(tr);

@@ -285,6 +285,12 @@ public sealed class WebUiTests(UiFixture fixture, ITestOutputHelper output) : IC
         Assert.Equal("shrunk", (await FindAsync(page, "gc.collect")).GetProperty("colourClass").GetString());
         Assert.Equal("same", (await FindAsync(page, "main")).GetProperty("colourClass").GetString());
 
+        // The top table gains the change of each function's self share: json.encode 22.22 % → 46.15 %.
+        Assert.True(await page.Locator("#delta-head").IsVisibleAsync());
+        string delta = await page.GetAttributeAsync("#top tbody tr[data-name='json.encode']", "data-delta") ?? "";
+        Assert.Equal(100.0 * 600 / 1300 - 100.0 * 200 / 900, double.Parse(delta, CultureInfo.InvariantCulture), 6);
+        Assert.Equal("+23.93 pp", await page.InnerTextAsync("#top tbody tr[data-name='json.encode'] td.grown"));
+
         // The pixels agree with the class: red dominates inside json.encode's rectangle (left edge, clear of the label).
         JsonElement r = grown.GetProperty("rect");
         int[] rgb = await page.EvaluateAsync<int[]>(
