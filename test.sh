@@ -11,7 +11,8 @@ command -v perl >/dev/null 2>&1 || need_apt+=(perl)
 [[ -x /usr/bin/perf ]] || need_apt+=(linux-perf)
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
-# chromium: end-to-end test of the flame graph's script (search from ?s= in the URL); skipped when absent.
+# chromium: end-to-end tests of the flame graph SVG script (search from ?s= in the URL) and of the web UI
+# (Playwright drives the system browser; tests/Orac.Server.Tests/Browser); skipped when absent.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # bpftrace: `orac trace` runs its catalogue of eBPF tools through it.
 command -v bpftrace >/dev/null 2>&1 || need_apt+=(bpftrace)

@@ -5,8 +5,8 @@ using Orac.Model;
 namespace Orac.Formats.Folded;
 
 /// <summary>
-/// Fuzz target: reads arbitrary bytes as folded input (one- and two-count) and renders a flame
-/// graph, which must parse as XML. <see cref="OracException"/> is an accepted outcome; any other
+/// Fuzz target: reads arbitrary bytes as folded input (one- and two-count) and as Pyroscope
+/// lines, and renders a flame graph, which must parse as XML. <see cref="OracException"/> is an accepted outcome; any other
 /// exception is a bug.
 /// </summary>
 public static class FoldedFuzz
@@ -28,6 +28,11 @@ public static class FoldedFuzz
             var warnings = new ParseWarnings();
             FoldedReader.Read(new MemoryStream(bytes), "fuzz", warnings);
             FoldedReader.ReadTwoColumns(new MemoryStream(bytes), "fuzz", warnings);
+            Profile lines = LinesReader.Read(new MemoryStream(bytes), "fuzz", warnings);
+            if (lines.Total() < 0)
+            {
+                throw new InvalidOperationException("lines reader gave a negative total");
+            }
         }
         catch (OracException)
         {

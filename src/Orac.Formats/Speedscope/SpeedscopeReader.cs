@@ -218,7 +218,7 @@ public static class SpeedscopeReader
 
         public double Scale { get; set; }
 
-        public void Add(StackId stack, long value, string where)
+        public void Add(StackId stack, long value, Where where)
         {
             if (value == 0)
             {
@@ -237,7 +237,7 @@ public static class SpeedscopeReader
             Builder.Add(stack, Values);
         }
 
-        public FrameId Frame(JsonElement index, string where)
+        public FrameId Frame(JsonElement index, Where where)
         {
             int i = -1;
             if (index.ValueKind != JsonValueKind.Number || !index.TryGetInt32(out i) || (uint)i >= (uint)Frames.Length)
@@ -249,7 +249,7 @@ public static class SpeedscopeReader
         }
 
         /// <summary>Scales a non-negative finite value in the profile's unit to a whole number in the column's unit.</summary>
-        public long Scaled(JsonElement v, string where)
+        public long Scaled(JsonElement v, Where where)
         {
             double d = 0;
             if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out d) || !double.IsFinite(d))
@@ -298,17 +298,17 @@ public static class SpeedscopeReader
             stack.Clear();
             foreach (JsonElement f in sample.EnumerateArray())
             {
-                stack.Add(ctx.Frame(f, $"$.profiles[{p}].samples[{i}]"));
+                stack.Add(ctx.Frame(f, new Where(p, "samples", i)));
             }
 
-            long weight = ctx.Scaled(w.Current, $"$.profiles[{p}].weights[{i}]");
+            long weight = ctx.Scaled(w.Current, new Where(p, "weights", i));
             if (weight < 0)
             {
                 Fail(ctx.Name, $"$.profiles[{p}].weights[{i}]", $"negative weight {Raw(w.Current)}");
             }
 
             StackId s = ctx.Builder.Stack(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(stack));
-            ctx.Add(s, weight, $"$.profiles[{p}].weights[{i}]");
+            ctx.Add(s, weight, new Where(p, "weights", i));
             i++;
         }
     }
@@ -337,8 +337,8 @@ public static class SpeedscopeReader
             }
 
             // Scaling the absolute time and differencing keeps the total exact: it telescopes.
-            long now = ctx.Scaled(at, $"$.profiles[{p}].events[{i}].at");
-            FrameId f = ctx.Frame(frame, $"$.profiles[{p}].events[{i}].frame");
+            long now = ctx.Scaled(at, new Where(p, "events", i, ".at"));
+            FrameId f = ctx.Frame(frame, new Where(p, "events", i, ".frame"));
             if (i > 0 && now < last)
             {
                 Fail(ctx.Name, $"$.profiles[{p}].events[{i}]", $"event time {Raw(at)} goes backwards");
@@ -346,7 +346,7 @@ public static class SpeedscopeReader
 
             if (open.Count > 0)
             {
-                ctx.Add(current, now - last, $"$.profiles[{p}].events[{i}]");
+                ctx.Add(current, now - last, new Where(p, "events", i));
             }
 
             last = now;
@@ -389,6 +389,16 @@ public static class SpeedscopeReader
         string s = e.GetRawText();
         return s.Length > 40 ? s[..40] + "…" : s;
     }
+
+    /// <summary>A JSON path <c>$.profiles[P].ARRAY[I]SUFFIX</c>, formatted only when an error needs it.</summary>
+    private readonly record struct Where(int Profile, string Array, int Index, string Suffix = "")
+    {
+        public override string ToString() =>
+            string.Create(CultureInfo.InvariantCulture, $"$.profiles[{Profile}].{Array}[{Index}]{Suffix}");
+    }
+
+    [DoesNotReturn]
+    private static void Fail(string name, Where where, string problem) => Fail(name, where.ToString(), problem);
 
     [DoesNotReturn]
     private static void Fail(string name, string where, string problem) =>

@@ -1,0 +1,672 @@
+// Orac's web UI: state lives in the URL query string (shareable, reloadable); the token lives in
+// sessionStorage. Everything the page shows comes from the documented API (docs/api.md).
+
+import { getJson, getBlob, takeToken, storeToken, forgetToken, ApiError } from './http.js';
+import { FlameGraph, compileSearch } from './flame.js';
+import { SeriesChart } from './series.js';
+import { formatValue, formatPercent } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+const PRESETS = ['15m', '1h', '6h', '24h', '7d'];
+const DEFAULT_TYPE_HINT = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+
+// ---- state <-> URL ---------------------------------------------------------------------------
+
+function readState() {
+  const q = new URLSearchParams(window.location.search);
+  return {
+    service: q.get('service') || '',
+    type: q.get('type') || '',
+    from: q.get('from') || 'now-1h',
+    until: q.get('until') || 'now',
+    labels: q.getAll('label').map((kv) => {
+      const i = kv.indexOf('=');
+      return i > 0 ? [kv.slice(0, i), kv.slice(i + 1)] : null;
+    }).filter(Boolean),
+    view: q.get('view') === 'icicle' ? 'icicle' : 'flame',
+    search: q.get('search') || '',
+    mode: q.get('mode') === 'diff' ? 'diff' : 'single',
+    baseService: q.get('baseService') || '',
+    baseFrom: q.get('baseFrom') || '',
+    baseUntil: q.get('baseUntil') || '',
+    order: q.get('order') === 'total' ? 'total' : 'self',
+    zoom: q.get('zoom') || '',
+  };
+}
+
+let state = readState();
+
+function writeState(push) {
+  const q = new URLSearchParams();
+  if (state.service) q.set('service', state.service);
+  if (state.type) q.set('type', state.type);
+  q.set('from', state.from);
+  q.set('until', state.until);
+  for (const [k, v] of state.labels) q.append('label', `${k}=${v}`);
+  if (state.view !== 'flame') q.set('view', state.view);
+  if (state.search) q.set('search', state.search);
+  if (state.mode === 'diff') {
+    q.set('mode', 'diff');
+    if (state.baseService) q.set('baseService', state.baseService);
+    if (state.baseFrom) q.set('baseFrom', state.baseFrom);
+    if (state.baseUntil) q.set('baseUntil', state.baseUntil);
+  }
+  if (state.order !== 'self') q.set('order', state.order);
+  if (state.zoom) q.set('zoom', state.zoom);
+  const url = `${window.location.pathname}?${q.toString()}${window.location.hash}`;
+  if (push) history.pushState(null, '', url);
+  else history.replaceState(null, '', url);
+}
+
+/** Prometheus-style selector for a service and label filters (values escaped). */
+function selector(service, labels) {
+  const esc = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  const parts = [];
+  if (service) parts.push(`service_name="${esc(service)}"`);
+  for (const [k, v] of labels) parts.push(`${k}="${esc(v)}"`);
+  return `{${parts.join(',')}}`;
+}
+
+/** Client-side reading of the time forms the server accepts, to draw axes and pick a step. */
+export function parseTime(text, nowMs) {
+  const s = String(text).trim();
+  if (s === '' || s === 'now') return nowMs;
+  const rel = /^now-(\d+(?:\.\d+)?)([smhdw])$/.exec(s);
+  if (rel) return nowMs - Number(rel[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 }[rel[2]];
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    return n < 1e11 ? n * 1e3 : n < 1e14 ? n : n / 1e6;
+  }
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? nowMs : t;
+}
+
+function rangeWords() {
+  const m = /^now-(\d+[smhdw])$/.exec(state.from);
+  if (m && state.until === 'now') return `in the last ${m[1]}`;
+  return `between ${state.from} and ${state.until}`;
+}
+
+function isoSeconds(ms) {
+  return new Date(Math.round(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+// ---- status line -------------------------------------------------------------------------------
+
+let settled = 0;
+
+function setStatus(kind, text) {
+  document.body.dataset.state = kind;
+  // Counts finished loads (anything but "loading") so automation can wait for the next one.
+  if (kind !== 'loading') document.body.dataset.settled = String(++settled);
+  const el = $('status');
+  el.className = kind;
+  el.textContent = text;
+  $('flame-box').setAttribute('aria-busy', kind === 'loading' ? 'true' : 'false');
+}
+
+function showError(e) {
+  if (e instanceof ApiError && e.status === 401) {
+    forgetToken();
+    askToken(`The server refused the token: ${e.message}`);
+  }
+  setStatus('error', e instanceof ApiError ? `Error ${e.status || ''}: ${e.message}` : `Error: ${e.message}`);
+}
+
+// ---- token -------------------------------------------------------------------------------------
+
+function askToken(message) {
+  $('token-error').textContent = message || '';
+  const d = $('token-dialog');
+  if (!d.open) d.showModal();
+  $('token-input').focus();
+}
+
+// ---- views ---------------------------------------------------------------------------------------
+
+let graph;
+let chart;
+let loadSeq = 0;
+let tree = null;
+let lastSeries = null;
+
+/** Overlays one function's value over time (top-table pick) on the series chart. */
+async function overlayFunction(name) {
+  if (!lastSeries) return;
+  const { series, t0, t1, ranges } = lastSeries;
+  try {
+    const fn = await getJson('/api/v1/query/series', {
+      ...commonParams(), from: isoSeconds(t0), until: isoSeconds(t1), step: stepFor(t1 - t0), function: name,
+    });
+    if (lastSeries && lastSeries.series === series) chart.setData(series, t0, t1, ranges, fn, name);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+function commonParams() {
+  return { query: selector(state.service, state.labels), type: state.type, from: state.from, until: state.until };
+}
+
+function baseParams() {
+  return {
+    baseQuery: selector(state.baseService || state.service, state.labels),
+    baseFrom: state.baseFrom || undefined,
+    baseUntil: state.baseUntil || undefined,
+  };
+}
+
+function stepFor(spanMs) {
+  const steps = [10, 30, 60, 300, 900, 3600, 21600, 86400];
+  const want = spanMs / 1000 / 240;
+  for (const s of steps) if (s >= want) return `${s}s`;
+  return '86400s';
+}
+
+async function loadView() {
+  const seq = ++loadSeq;
+  writeState(false);
+  syncControls();
+  if (!state.service) {
+    setStatus('empty', 'No services have data yet: send profiles to POST /ingest or /api/v1/profiles.');
+    return;
+  }
+  setStatus('loading', `Loading ${state.service}…`);
+  const now = Date.now();
+  const fromMs = parseTime(state.from, now);
+  const untilMs = parseTime(state.until, now);
+  let t0 = fromMs;
+  let t1 = untilMs;
+  const ranges = [];
+  if (state.mode === 'diff') {
+    const bf = parseTime(state.baseFrom || state.from, now);
+    const bu = parseTime(state.baseUntil || state.until, now);
+    t0 = Math.min(t0, bf);
+    t1 = Math.max(t1, bu);
+    ranges.push({ from: bf, until: bu, kind: 'base' }, { from: fromMs, until: untilMs, kind: 'comparison' });
+  }
+  const p = commonParams();
+  const treeReq = state.mode === 'diff'
+    ? getJson('/api/v1/query/diff', { ...p, ...baseParams() })
+    : getJson('/api/v1/query', p);
+  const topReq = getJson('/api/v1/query/top', { ...p, limit: 100, order: state.order });
+  const seriesReq = getJson('/api/v1/query/series', { ...p, from: isoSeconds(t0), until: isoSeconds(t1), step: stepFor(t1 - t0) });
+  try {
+    // The flame tree is the view; the top table and the series are side panels whose failure is
+    // reported without hiding the graph.
+    const sideErrors = [];
+    const side = (req, what) => req.catch((e) => {
+      if (e instanceof ApiError && e.status === 401) throw e;
+      sideErrors.push(`${what} failed: ${e.message}`);
+      return null;
+    });
+    const [t, top, series] = await Promise.all([treeReq, side(topReq, 'top functions'), side(seriesReq, 'time series')]);
+    if (seq !== loadSeq) return;
+    tree = t;
+    lastSeries = series ? { series, t0, t1, ranges } : null;
+    if (series) chart.setData(series, t0, t1, ranges);
+    else chart.clear();
+    const empty = !t.nodes || t.nodes.parent.length <= 1 || !t.total;
+    const baseEmpty = state.mode === 'diff' && !(t.baseTotalValue > 0);
+    const wantZoom = state.zoom;
+    graph.setData(t);
+    if (wantZoom) {
+      // The zoomed frame is kept in the URL as its path of names, so it survives reloads and new data.
+      const z = graph.findPath(wantZoom.split(';'));
+      if (z > 0) graph.zoom(z);
+    }
+    $('legend').hidden = state.mode !== 'diff';
+    renderTop(top || { functions: [] });
+    applySearch();
+    if (empty && (state.mode !== 'diff' || baseEmpty)) {
+      setStatus('empty', `No data for service ${state.service} ${rangeWords()}.`);
+      $('summary').textContent = '';
+      return;
+    }
+    const notes = [...sideErrors];
+    if (t.partial) notes.push('partial: some data was missing when this was read');
+    if (t.truncated) notes.push(`${t.truncated.toLocaleString('en-US')} small frames folded into their parents (maxNodes)`);
+    if (t.provenance && t.provenance !== 'measured') notes.push(t.provenance);
+    if (state.mode === 'diff' && empty) notes.push(`no comparison data ${rangeWords()}`);
+    if (baseEmpty) notes.push('no baseline data in the baseline range');
+    setStatus(t.partial || sideErrors.length ? 'partial' : 'ready', notes.join('; '));
+    $('summary').textContent = `${state.mode === 'diff' ? 'Diff' : 'Flame'} graph: ${t.nodes.parent.length.toLocaleString('en-US')} nodes, `
+      + `total ${formatValue(t.total, t.unit)}${state.mode === 'diff' ? ` (baseline ${formatValue(t.baseTotalValue || 0, t.unit)})` : ''}, `
+      + `${t.type}.`;
+  } catch (e) {
+    if (seq !== loadSeq) return;
+    showError(e);
+  }
+}
+
+/**
+ * In a diff, each function's self value as a share of its side's total, both sides, from the diff
+ * tree (self is counted once per sample, so summing it per name is exact): name -> [cmp %, base %].
+ */
+function selfShares() {
+  if (!graph.diff) return null;
+  const sums = new Map();
+  for (let i = 0; i < graph.n; i++) {
+    if (!graph.self[i] && !graph.baseSelf[i]) continue;
+    const name = graph.names[graph.name[i]];
+    const v = sums.get(name) || [0, 0];
+    v[0] += graph.self[i];
+    v[1] += graph.baseSelf[i];
+    sums.set(name, v);
+  }
+  for (const v of sums.values()) {
+    v[0] = graph.grandTotal ? (100 * v[0]) / graph.grandTotal : 0;
+    v[1] = graph.baseGrand ? (100 * v[1]) / graph.baseGrand : 0;
+  }
+  return sums;
+}
+
+function renderTop(top) {
+  const body = $('top').tBodies[0];
+  body.replaceChildren();
+  const shares = selfShares();
+  $('delta-head').hidden = !shares;
+  for (const th of document.querySelectorAll('#top .sort')) th.setAttribute('aria-pressed', th.dataset.order === state.order ? 'true' : 'false');
+  for (const f of top.functions || []) {
+    const tr = document.createElement('tr');
+    tr.dataset.name = f.name;
+    tr.dataset.self = String(f.self);
+    tr.dataset.total = String(f.total);
+    tr.tabIndex = 0;
+    const name = document.createElement('td');
+    name.className = 'fn';
+    name.textContent = f.name;
+    name.title = f.name;
+    const self = document.createElement('td');
+    self.textContent = `${formatValue(f.self, top.unit)} · ${formatPercent(f.self, top.profileTotal)}`;
+    const total = document.createElement('td');
+    total.textContent = `${formatValue(f.total, top.unit)} · ${formatPercent(f.total, top.profileTotal)}`;
+    tr.append(name, self, total);
+    if (shares) {
+      // Change of the function's self share from baseline to comparison, in percentage points.
+      const [c, b] = shares.get(f.name) || [0, 0];
+      const delta = document.createElement('td');
+      delta.textContent = `${c - b > 0 ? '+' : ''}${(c - b).toFixed(2)} pp`;
+      delta.className = c - b > 0.005 ? 'grown' : c - b < -0.005 ? 'shrunk' : '';
+      delta.title = `self: ${b.toFixed(2)}% of baseline → ${c.toFixed(2)}% of comparison`;
+      tr.dataset.delta = String(c - b);
+      tr.append(delta);
+    }
+    const pick = () => {
+      state.search = `/^${f.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$/`;
+      $('search').value = state.search;
+      applySearch();
+      writeState(false);
+      overlayFunction(f.name);
+    };
+    tr.addEventListener('click', pick);
+    tr.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') pick();
+    });
+    body.append(tr);
+  }
+  if ((top.functions || []).length === 0) {
+    const tr = document.createElement('tr');
+    const td = document.createElement('td');
+    td.colSpan = shares ? 4 : 3;
+    td.textContent = 'no functions';
+    tr.append(td);
+    body.append(tr);
+  }
+}
+
+function applySearch() {
+  const text = state.search;
+  const out = $('match');
+  out.className = '';
+  for (const tr of $('top').tBodies[0].rows) tr.classList.remove('selected');
+  if (!text || !tree) {
+    graph.setSearch(null);
+    out.textContent = '';
+    return;
+  }
+  let predicate;
+  try {
+    predicate = compileSearch(text);
+  } catch (e) {
+    graph.setSearch(null);
+    out.className = 'error';
+    out.textContent = `bad regex: ${e.message}`;
+    return;
+  }
+  const matched = graph.setSearch(predicate);
+  const total = tree.total || 0;
+  out.textContent = `match: ${formatPercent(matched, total)} of total (${formatValue(matched, tree.unit)})`;
+  out.dataset.matched = String(matched);
+  out.dataset.percent = total ? String((100 * matched) / total) : '0';
+  for (const tr of $('top').tBodies[0].rows) if (tr.dataset.name && predicate(tr.dataset.name)) tr.classList.add('selected');
+}
+
+function renderBreadcrumb(path) {
+  const zoom = path.slice(1).map((p) => p.name).join(';');
+  if (zoom !== state.zoom && tree) {
+    state.zoom = zoom;
+    writeState(false);
+  }
+  const nav = $('breadcrumb');
+  nav.replaceChildren();
+  path.forEach((p, k) => {
+    if (k > 0) nav.append(document.createTextNode(' › '));
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'crumb';
+    b.textContent = p.name;
+    b.title = p.name;
+    if (k === path.length - 1) b.setAttribute('aria-current', 'true');
+    b.addEventListener('click', () => graph.zoom(p.index));
+    nav.append(b);
+  });
+}
+
+// ---- controls --------------------------------------------------------------------------------------
+
+function fillSelect(select, values, selected, placeholder) {
+  select.replaceChildren();
+  if (placeholder !== undefined) {
+    const o = document.createElement('option');
+    o.value = '';
+    o.textContent = placeholder;
+    select.append(o);
+  }
+  for (const v of values) {
+    const o = document.createElement('option');
+    o.value = v;
+    o.textContent = v;
+    select.append(o);
+  }
+  select.value = selected;
+}
+
+function syncControls() {
+  const m = /^now-(\d+[smhdw])$/.exec(state.from);
+  const preset = m && state.until === 'now' && PRESETS.includes(m[1]) ? m[1] : 'custom';
+  $('range').value = preset;
+  $('custom-range').hidden = preset !== 'custom';
+  $('from').value = state.from;
+  $('until').value = state.until;
+  $('mode-single').setAttribute('aria-pressed', String(state.mode === 'single'));
+  $('mode-diff').setAttribute('aria-pressed', String(state.mode === 'diff'));
+  $('diff-controls').hidden = state.mode !== 'diff';
+  $('base-from').value = state.baseFrom;
+  $('base-until').value = state.baseUntil;
+  $('view-flame').setAttribute('aria-pressed', String(state.view === 'flame'));
+  $('view-icicle').setAttribute('aria-pressed', String(state.view === 'icicle'));
+  $('search').value = state.search;
+  const chips = $('chips');
+  chips.replaceChildren();
+  state.labels.forEach(([k, v], idx) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'chip';
+    b.textContent = `${k}="${v}" ×`;
+    b.title = 'Remove this filter';
+    b.addEventListener('click', () => {
+      state.labels.splice(idx, 1);
+      loadView();
+    });
+    chips.append(b);
+  });
+}
+
+async function loadServices() {
+  const ans = await getJson('/api/v1/query/labels', { name: 'service_name', from: 'now-7d', until: 'now' });
+  const services = ans.values || [];
+  if (!state.service || !services.includes(state.service)) {
+    if (state.service && !services.includes(state.service)) services.unshift(state.service);
+    state.service = state.service || services[0] || '';
+  }
+  fillSelect($('service'), services, state.service);
+  fillSelect($('base-service'), services, state.baseService || state.service);
+}
+
+async function loadServiceMeta() {
+  if (!state.service) return;
+  const q = { query: selector(state.service, []), from: state.from, until: state.until };
+  const [types, names] = await Promise.all([getJson('/api/v1/query/types', q), getJson('/api/v1/query/labels', q)]);
+  let list = types.types || [];
+  if (list.length === 0) {
+    // Nothing in this range: offer the service's types from the last week so the view can say "no data" for one.
+    list = (await getJson('/api/v1/query/types', { ...q, from: 'now-7d', until: 'now' })).types || [];
+  }
+  if (state.type && !list.includes(state.type)) list.unshift(state.type);
+  if (!state.type) state.type = list.includes(DEFAULT_TYPE_HINT) ? DEFAULT_TYPE_HINT : list[0] || '';
+  fillSelect($('type'), list, state.type);
+  fillSelect($('label-name'), (names.names || []).filter((n) => n !== 'service_name' && !n.startsWith('__')), '', '+ filter');
+}
+
+function wire() {
+  graph = new FlameGraph($('flame'), $('tooltip'), { onZoom: renderBreadcrumb });
+  graph.setOrientation(state.view);
+  chart = new SeriesChart($('series'), {
+    onBrush: (a, b, base) => {
+      if (base) {
+        state.mode = 'diff';
+        state.baseFrom = isoSeconds(a);
+        state.baseUntil = isoSeconds(b);
+      } else {
+        state.from = isoSeconds(a);
+        state.until = isoSeconds(b);
+      }
+      writeState(true);
+      loadView();
+    },
+  });
+
+  $('service').addEventListener('change', async (e) => {
+    state.service = e.target.value;
+    state.type = '';
+    state.labels = [];
+    try {
+      await loadServiceMeta();
+    } catch (err) {
+      showError(err);
+      return;
+    }
+    writeState(true);
+    loadView();
+  });
+  $('type').addEventListener('change', (e) => {
+    state.type = e.target.value;
+    writeState(true);
+    loadView();
+  });
+  $('range').addEventListener('change', (e) => {
+    if (e.target.value === 'custom') {
+      $('custom-range').hidden = false;
+      $('from').focus();
+      return;
+    }
+    state.from = `now-${e.target.value}`;
+    state.until = 'now';
+    writeState(true);
+    loadView();
+  });
+  const applyRange = () => {
+    state.from = $('from').value.trim() || 'now-1h';
+    state.until = $('until').value.trim() || 'now';
+    writeState(true);
+    loadView();
+  };
+  $('apply-range').addEventListener('click', applyRange);
+  for (const id of ['from', 'until']) $(id).addEventListener('keydown', (e) => e.key === 'Enter' && applyRange());
+
+  $('label-name').addEventListener('change', async (e) => {
+    const name = e.target.value;
+    const sel = $('label-value');
+    if (!name) {
+      sel.hidden = true;
+      return;
+    }
+    try {
+      const ans = await getJson('/api/v1/query/labels', { name, query: selector(state.service, state.labels), from: state.from, until: state.until });
+      fillSelect(sel, ans.values || [], '', `${name} =`);
+      sel.hidden = false;
+      sel.focus();
+    } catch (err) {
+      showError(err);
+    }
+  });
+  $('label-value').addEventListener('change', (e) => {
+    const name = $('label-name').value;
+    if (!name || !e.target.value) return;
+    state.labels = state.labels.filter(([k]) => k !== name).concat([[name, e.target.value]]);
+    $('label-name').value = '';
+    e.target.hidden = true;
+    writeState(true);
+    loadView();
+  });
+
+  const setMode = (mode) => {
+    state.mode = mode;
+    if (mode === 'diff' && !state.baseFrom) {
+      // Default baseline: the same length of time just before the comparison range.
+      const now = Date.now();
+      const a = parseTime(state.from, now);
+      const b = parseTime(state.until, now);
+      state.baseFrom = isoSeconds(a - (b - a));
+      state.baseUntil = isoSeconds(a);
+    }
+    writeState(true);
+    loadView();
+  };
+  $('mode-single').addEventListener('click', () => setMode('single'));
+  $('mode-diff').addEventListener('click', () => setMode('diff'));
+  const applyBase = () => {
+    state.baseService = $('base-service').value;
+    state.baseFrom = $('base-from').value.trim();
+    state.baseUntil = $('base-until').value.trim();
+    writeState(true);
+    loadView();
+  };
+  $('apply-base').addEventListener('click', applyBase);
+  $('base-service').addEventListener('change', applyBase);
+  for (const id of ['base-from', 'base-until']) $(id).addEventListener('keydown', (e) => e.key === 'Enter' && applyBase());
+
+  const setView = (view) => {
+    state.view = view;
+    graph.setOrientation(view);
+    syncControls();
+    writeState(false);
+  };
+  $('view-flame').addEventListener('click', () => setView('flame'));
+  $('view-icicle').addEventListener('click', () => setView('icicle'));
+  $('reset-zoom').addEventListener('click', () => graph.resetZoom());
+
+  let searchTimer = 0;
+  $('search').addEventListener('input', (e) => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      state.search = e.target.value;
+      applySearch();
+      writeState(false);
+    }, 120);
+  });
+  $('search').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      clearTimeout(searchTimer);
+      state.search = e.target.value;
+      applySearch();
+      writeState(false);
+    }
+  });
+
+  for (const b of document.querySelectorAll('#top .sort')) {
+    b.addEventListener('click', () => {
+      state.order = b.dataset.order;
+      writeState(true);
+      getJson('/api/v1/query/top', { ...commonParams(), limit: 100, order: state.order })
+        .then((top) => {
+          renderTop(top);
+          applySearch();
+        })
+        .catch(showError);
+    });
+  }
+
+  for (const b of document.querySelectorAll('.export')) {
+    b.addEventListener('click', async () => {
+      const format = b.dataset.format;
+      b.disabled = true;
+      try {
+        const blob = await getBlob('/api/v1/query/export', { ...commonParams(), format });
+        const a = document.createElement('a');
+        a.href = URL.createObjectURL(blob);
+        a.download = `${state.service || 'profile'}.${format === 'pprof' ? 'pb.gz' : format}`;
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      } catch (e) {
+        showError(e);
+      } finally {
+        b.disabled = false;
+      }
+    });
+  }
+
+  document.addEventListener('keydown', (e) => {
+    const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
+    if (e.key === '/' && !typing) {
+      e.preventDefault();
+      $('search').focus();
+      $('search').select();
+    } else if (e.key === 'Escape') {
+      graph.resetZoom();
+      if (typing) e.target.blur();
+    }
+  });
+
+  window.addEventListener('popstate', () => {
+    state = readState();
+    graph.setOrientation(state.view);
+    loadView();
+  });
+
+  $('token-form').addEventListener('submit', () => {
+    storeToken($('token-input').value.trim());
+    $('token-input').value = '';
+    start();
+  });
+
+  // Test and automation hook: what is drawn where, without reading pixels.
+  window.__orac = {
+    graph,
+    nodeAt: (x, y) => graph.describe(graph.indexAt(x, y)),
+    find: (name) => {
+      let best = -1;
+      for (let i = 0; i < graph.n; i++) {
+        if (graph.names[graph.name[i]] === name && graph.rectOf(i) && (best < 0 || graph.total[i] > graph.total[best])) best = i;
+      }
+      return graph.describe(best);
+    },
+    redraw: () => graph.draw(),
+    state: () => ({ ...state }),
+  };
+}
+
+async function start() {
+  if (!sessionStorage.getItem('orac.token')) {
+    setStatus('auth', 'A token is needed to read profiles.');
+    askToken('');
+    return;
+  }
+  setStatus('loading', 'Loading services…');
+  syncControls();
+  try {
+    await loadServices();
+    await loadServiceMeta();
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  await loadView();
+}
+
+takeToken();
+wire();
+start();
