@@ -390,6 +390,13 @@ public static class IngestParser
         public static SampleTypeConfig Parse(ReadOnlyMemory<byte> json)
         {
             var c = new SampleTypeConfig();
+
+            // JsonDocument parses invalid UTF-8 inside strings and only fails when a string is read (found by fuzzing).
+            if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+            {
+                throw new OracException("bad sample_type_config: not valid UTF-8", OracException.Usage);
+            }
+
             try
             {
                 using JsonDocument doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 });
