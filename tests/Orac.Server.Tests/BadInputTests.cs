@@ -27,6 +27,13 @@ public sealed class BadInputTests(TestServer s) : IClassFixture<TestServer>
         var r2 = await s.Send(HttpMethod.Post, "/api/v1/profiles?service=big", Ingest, chunked);
         TestServer.AssertError(r2, 413);
         Assert.Equal(200, (await s.Get("/healthz", null)).Status);
+
+        // Far beyond the limit (more than twice it): refused at once from the Content-Length, asking the client to close.
+        using var hugeReq = s.Request(HttpMethod.Post, "/ingest?name=big.cpu", Ingest, new ByteArrayContent(new byte[(3 * TestServer.MaxBody) + 1]));
+        hugeReq.Headers.ExpectContinue = true;
+        using var huge = await s.Http.SendAsync(hugeReq);
+        Assert.Equal(413, (int)huge.StatusCode);
+        Assert.Contains("larger than", await huge.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
