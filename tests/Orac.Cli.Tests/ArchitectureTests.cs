@@ -14,7 +14,7 @@ public class ArchitectureTests
         { "Orac.Formats", ["Orac.Model"] },
         { "Orac.Collect", ["Orac.Model", "Orac.Formats"] },
         { "Orac.Storage", ["Orac.Model", "DuckDB.NET.Data", "DuckDB.NET.Bindings"] },
-        { "Orac.Server", ["Orac.Model", "Orac.Formats", "Orac.Storage", "Microsoft.AspNetCore.*", "Microsoft.Extensions.*", "Microsoft.Net.Http.Headers"] },
+        { "Orac.Server", ["Orac.Model", "Orac.Formats", "Orac.Storage", "Microsoft.AspNetCore", "Microsoft.AspNetCore.*", "Microsoft.Extensions.*", "Microsoft.Net.Http.Headers"] },
         { "orac", ["Orac.Model", "Orac.Formats", "Orac.Collect", "Orac.Storage", "Orac.Server", "Orac.Agent"] },
     };
 
