@@ -108,14 +108,14 @@ public sealed class BadInputTests(TestServer s) : IClassFixture<TestServer>
     }
 
     [Theory]
-    [InlineData("pprof")]
-    [InlineData("speedscope")]
-    [InlineData("lines")]
-    public async Task NotYetSupportedFormats_Are415(string format)
+    [InlineData("pprof", "pprof")]
+    [InlineData("speedscope", "speedscope")]
+    public async Task MalformedNamedFormats_Are400_AndStoreNothing(string format, string expected)
     {
-        var r = await s.Post($"/ingest?name=app.cpu&format={format}", Ingest, "x");
-        Assert.Contains($"format {format} not supported yet", TestServer.AssertError(r, 415), StringComparison.Ordinal);
-        TestServer.AssertError(await s.Get("/api/v1/query/export?format=pprof", Read), 415);
+        long before = s.Store.Stats().HotSamples;
+        string msg = TestServer.AssertError(await s.Post($"/ingest?name=app.cpu&format={format}", Ingest, "\u0008\u0001garbage"), 400);
+        Assert.Contains(expected, msg, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(before, s.Store.Stats().HotSamples);
     }
 
     [Fact]

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Orac.Formats.Folded;
+using Orac.Formats.Pprof;
+using Orac.Formats.Speedscope;
 using Orac.Model;
 using Orac.Model.Query;
 using Orac.Model.Wire;
@@ -171,19 +173,13 @@ public static class IngestParser
     private static Profile ReadNamed(string format, ReadOnlyMemory<byte> body) => format switch
     {
         "json" => ProfileJson.Read(AsStream(body), "body"),
-
-        // The pprof and speedscope readers are merged separately: PprofReader.Read(body.Span, "body") and
-        // SpeedscopeReader.Read(AsStream(body), "body") go here.
-        _ => throw new ApiException(415, $"format {format} not supported yet"),
+        "pprof" => PprofReader.Read(body.Span, "body"),
+        "speedscope" => SpeedscopeReader.Read(AsStream(body), "body"),
+        _ => throw new ApiException(415, $"format {format} is not supported"),
     };
 
     /// <summary>One stack per line, each line one sample.</summary>
-    private static Profile ReadLines(ReadOnlyMemory<byte> body)
-    {
-        // The lines reader is merged separately: LinesReader.Read(AsStream(body), "body") goes here.
-        _ = body;
-        throw new ApiException(415, "format lines not supported yet");
-    }
+    private static Profile ReadLines(ReadOnlyMemory<byte> body) => LinesReader.Read(AsStream(body), "body");
 
     /// <summary>One item per value column of <paramref name="p"/> (or only the column <paramref name="explicitType"/> names).</summary>
     private static List<IngestItem> Columns(string org, SeriesLabels labels, long start, long end, Profile p, ProfileTypeId? explicitType, string? suffix, SampleTypeConfig? config)
