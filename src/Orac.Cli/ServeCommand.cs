@@ -92,7 +92,7 @@ public static class ServeCommand
 
         try
         {
-            await server.StartAsync(ctx.Interrupt.Token).ConfigureAwait(false);
+            await server.StartAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (IOException e)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Orac.Formats.Folded;
+using Orac.Formats.Pprof;
 using Orac.Formats.Svg;
 using Orac.Model;
 using Orac.Model.Query;
@@ -146,11 +147,6 @@ public sealed partial class OracServer
             throw new ApiException(400, $"bad format '{AuthStore.Escape(format)}': expected folded, svg or pprof");
         }
 
-        if (format == "pprof")
-        {
-            throw new ApiException(415, "format pprof not supported yet");
-        }
-
         byte[] bytes = await Task.Run(() =>
         {
             Profile p = _store.Select(q);
@@ -158,6 +154,10 @@ public sealed partial class OracServer
             if (format == "folded")
             {
                 FoldedWriter.Write(p, ms);
+            }
+            else if (format == "pprof")
+            {
+                PprofWriter.Write(p, ms, gzip: true);
             }
             else
             {
@@ -174,7 +174,16 @@ public sealed partial class OracServer
 
             return ms.ToArray();
         }).ConfigureAwait(false);
-        ctx.Response.ContentType = format == "svg" ? "image/svg+xml" : "text/plain; charset=utf-8";
+        ctx.Response.ContentType = format switch
+        {
+            "svg" => "image/svg+xml",
+            "pprof" => "application/octet-stream",
+            _ => "text/plain; charset=utf-8",
+        };
+        if (format == "pprof")
+        {
+            ctx.Response.Headers.ContentDisposition = "attachment; filename=\"profile.pb.gz\"";
+        }
         ctx.Response.ContentLength = bytes.Length;
         await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
     }

@@ -6,8 +6,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orac.Model;
 using Orac.Model.Wire;
@@ -63,6 +65,10 @@ public sealed partial class OracServer : IAsyncDisposable
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
+
+        // The embedding process owns signals (orac serve stops on SIGINT/SIGTERM itself); the default console lifetime
+        // would register process-wide handlers for every server instance.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -322,26 +328,42 @@ public sealed partial class OracServer : IAsyncDisposable
         return [.. names.Distinct(StringComparer.Ordinal)];
     }
 
-    /// <summary>Reads the whole body, refusing (413) beyond the limit even when the client sent no Content-Length.</summary>
+    /// <summary>
+    /// Reads the whole body, refusing (413) beyond the limit even when the client sent no Content-Length. A body over
+    /// the limit is still read and discarded up to twice the limit before answering, so the client, still sending,
+    /// sees the 413 instead of a reset connection; beyond that Kestrel cuts the connection.
+    /// </summary>
     private async Task<ReadOnlyMemory<byte>> ReadBody(HttpContext ctx)
     {
         long max = _options.MaxBodyBytes;
-        if (ctx.Request.ContentLength > max)
+        long drain = max > long.MaxValue / 2 ? long.MaxValue : max * 2;
+        if (ctx.Request.ContentLength > drain)
         {
+            ctx.Response.Headers.Connection = "close";
             throw new ApiException(413, $"request body is larger than {max} bytes");
+        }
+
+        if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = drain;
         }
 
         using var ms = new MemoryStream();
         byte[] buf = new byte[81920];
+        bool tooLarge = false;
         int n;
         while ((n = await ctx.Request.Body.ReadAsync(buf, ctx.RequestAborted).ConfigureAwait(false)) > 0)
         {
-            if (ms.Length + n > max)
+            tooLarge |= ms.Length + n > max;
+            if (!tooLarge)
             {
-                throw new ApiException(413, $"request body is larger than {max} bytes");
+                ms.Write(buf, 0, n);
             }
+        }
 
-            ms.Write(buf, 0, n);
+        if (tooLarge)
+        {
+            throw new ApiException(413, $"request body is larger than {max} bytes");
         }
 
         return ms.GetBuffer().AsMemory(0, (int)ms.Length);
@@ -365,4 +387,12 @@ public sealed partial class OracServer : IAsyncDisposable
         ctx.Response.ContentType = "application/json; charset=utf-8";
         await JsonSerializer.SerializeAsync(ctx.Response.Body, new ApiError { Error = message, Status = status }, Json.ApiError, CancellationToken.None).ConfigureAwait(false);
     }
+}
+
+/// <summary>A host lifetime that leaves signals alone: start and stop are driven by <see cref="OracServer"/>'s caller.</summary>
+internal sealed class EmbeddedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -12,7 +12,7 @@ public sealed record ServerOptions
     /// <summary>Data folder: the DuckDB file, the write-ahead log, orgs and tokens.</summary>
     public required string DataDirectory { get; init; }
 
-    /// <summary>Largest request body accepted, bytes (default 64 MiB); also the cap on a gzip body once decompressed ×4.</summary>
+    /// <summary>Largest request body accepted, bytes (default 64 MiB). A gzip body may expand to 4× this once decompressed.</summary>
     public long MaxBodyBytes { get; init; } = 64L << 20;
 
     /// <summary>Only the in-memory reference store (tests, demos): nothing survives a restart.</summary>

@@ -27,6 +27,13 @@ public sealed class BadInputTests(TestServer s) : IClassFixture<TestServer>
         var r2 = await s.Send(HttpMethod.Post, "/api/v1/profiles?service=big", Ingest, chunked);
         TestServer.AssertError(r2, 413);
         Assert.Equal(200, (await s.Get("/healthz", null)).Status);
+
+        // Far beyond the limit (more than twice it): refused at once from the Content-Length, asking the client to close.
+        using var hugeReq = s.Request(HttpMethod.Post, "/ingest?name=big.cpu", Ingest, new ByteArrayContent(new byte[(3 * TestServer.MaxBody) + 1]));
+        hugeReq.Headers.ExpectContinue = true;
+        using var huge = await s.Http.SendAsync(hugeReq);
+        Assert.Equal(413, (int)huge.StatusCode);
+        Assert.Contains("larger than", await huge.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -101,14 +108,14 @@ public sealed class BadInputTests(TestServer s) : IClassFixture<TestServer>
     }
 
     [Theory]
-    [InlineData("pprof")]
-    [InlineData("speedscope")]
-    [InlineData("lines")]
-    public async Task NotYetSupportedFormats_Are415(string format)
+    [InlineData("pprof", "pprof")]
+    [InlineData("speedscope", "speedscope")]
+    public async Task MalformedNamedFormats_Are400_AndStoreNothing(string format, string expected)
     {
-        var r = await s.Post($"/ingest?name=app.cpu&format={format}", Ingest, "x");
-        Assert.Contains($"format {format} not supported yet", TestServer.AssertError(r, 415), StringComparison.Ordinal);
-        TestServer.AssertError(await s.Get("/api/v1/query/export?format=pprof", Read), 415);
+        long before = s.Store.Stats().HotSamples;
+        string msg = TestServer.AssertError(await s.Post($"/ingest?name=app.cpu&format={format}", Ingest, "\u0008\u0001garbage"), 400);
+        Assert.Contains(expected, msg, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(before, s.Store.Stats().HotSamples);
     }
 
     [Fact]
@@ -153,6 +160,21 @@ public sealed class BadInputTests(TestServer s) : IClassFixture<TestServer>
         List<byte[]> seeds = Orac.Fuzz.MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "server"));
         FuzzAssert.SurvivesMutations("ingest-http", IngestFuzz.Run, seeds, 5);
     }
+
+    [Fact(Timeout = 10_000)]
+    public async Task SampleTypeConfig_InvalidUtf8_Is400()
+    {
+        // Found by the ingest-http fuzz target: JsonDocument accepted the bytes and threw InvalidOperationException on reading the name.
+        byte[] body = [.. "--b\r\nContent-Disposition: form-data; name=\"profile\"\r\n\r\nm 1\n\r\n--b\r\nContent-Disposition: form-data; name=\"sample_type_config\"\r\n\r\n{\"a"u8, 0xc3, 0x28, .. "\":{}}\r\n--b--\r\n"u8];
+        Assert.Throws<Orac.Model.OracException>(() => IngestFuzzShape(body));
+        var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=b");
+        Assert.Contains("UTF-8", TestServer.AssertError(await s.Send(HttpMethod.Post, "/ingest?name=u.cpu&format=folded", Ingest, content), 400), StringComparison.Ordinal);
+    }
+
+    private static void IngestFuzzShape(byte[] body) =>
+        IngestParser.Parse(IngestRoute.Pyroscope, "a", new Microsoft.AspNetCore.Http.QueryCollection(Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery("name=x.cpu&format=folded")),
+            "multipart/form-data; boundary=b", body, TimeSpec.NowNs(), 1 << 20);
 
     [Fact]
     public void ListenAddress_LoopbackByDefault_AndBadOnesRefused()

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Orac.Formats.Folded;
+using Orac.Formats.Pprof;
+using Orac.Formats.Speedscope;
 using Orac.Model;
 using Orac.Model.Query;
 using Orac.Model.Wire;
@@ -104,9 +106,11 @@ public static class IngestParser
         {
             case "folded":
             case "collapsed":
+            case "lines":
                 {
+                    // Plain counts: the app-name suffix says what they count; with a sample rate they become nanoseconds.
                     ProfileTypeId type = ProfileTypes.FromSuffix(name.Suffix, units, rate.HasValue);
-                    Profile p = ReadFolded(body, "body", rate.HasValue ? SampleType.Samples : type.Value);
+                    Profile p = format == "lines" ? ReadLines(body) : ReadFolded(body, "body", rate.HasValue ? SampleType.Samples : type.Value);
                     if (rate is long hz)
                     {
                         p = ToNanoseconds(p, hz, type.Value);
@@ -114,6 +118,10 @@ public static class IngestParser
 
                     return [new IngestItem(org, type, labels, start, end, p)];
                 }
+
+            case "pprof":
+            case "speedscope":
+                return Columns(org, labels, start, end, ReadNamed(format, body), null, name.Suffix, config);
 
             default:
                 throw Unsupported(format);
@@ -144,21 +152,34 @@ public static class IngestParser
         {
             case "folded":
             case "collapsed":
+            case "lines":
                 {
                     ProfileTypeId t = type ?? ProfileTypeId.ProcessCpuSamples;
-                    return [new IngestItem(org, t, labels, start, end, ReadFolded(body, "body", t.Value))];
+                    Profile p = format == "lines" ? ReadLines(body) : ReadFolded(body, "body", t.Value);
+                    return [new IngestItem(org, t, labels, start, end, p)];
                 }
 
             case "json":
-                {
-                    Profile p = ProfileJson.Read(AsStream(body), "body");
-                    return Columns(org, labels, start, end, p, type, null, config);
-                }
+            case "pprof":
+            case "speedscope":
+                return Columns(org, labels, start, end, ReadNamed(format, body), type, null, config);
 
             default:
                 throw Unsupported(format);
         }
     }
+
+    /// <summary>Formats whose profiles name their sample types (one stored profile per column).</summary>
+    private static Profile ReadNamed(string format, ReadOnlyMemory<byte> body) => format switch
+    {
+        "json" => ProfileJson.Read(AsStream(body), "body"),
+        "pprof" => PprofReader.Read(body.Span, "body"),
+        "speedscope" => SpeedscopeReader.Read(AsStream(body), "body"),
+        _ => throw new ApiException(415, $"format {format} is not supported"),
+    };
+
+    /// <summary>One stack per line, each line one sample.</summary>
+    private static Profile ReadLines(ReadOnlyMemory<byte> body) => LinesReader.Read(AsStream(body), "body");
 
     /// <summary>One item per value column of <paramref name="p"/> (or only the column <paramref name="explicitType"/> names).</summary>
     private static List<IngestItem> Columns(string org, SeriesLabels labels, long start, long end, Profile p, ProfileTypeId? explicitType, string? suffix, SampleTypeConfig? config)
@@ -241,9 +262,8 @@ public static class IngestParser
 
     private static ApiException Unsupported(string format) => format switch
     {
-        "pprof" or "speedscope" or "lines" => new ApiException(415, $"format {format} not supported yet"),
         "trie" or "tree" => new ApiException(415, $"format {format} (Pyroscope's legacy encodings) is not supported; send folded or pprof"),
-        _ => new ApiException(400, $"unknown format '{AuthEscape(format)}' (folded, lines, pprof, speedscope, json)"),
+        _ => new ApiException(400, $"unknown format '{AuthEscape(format)}' (folded, lines, pprof, speedscope; json on /api/v1/profiles)"),
     };
 
     /// <summary>Tells formats apart by their first bytes: JSON object, protobuf (pprof) or text (folded).</summary>
@@ -390,6 +410,13 @@ public static class IngestParser
         public static SampleTypeConfig Parse(ReadOnlyMemory<byte> json)
         {
             var c = new SampleTypeConfig();
+
+            // JsonDocument parses invalid UTF-8 inside strings and only fails when a string is read (found by fuzzing).
+            if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+            {
+                throw new OracException("bad sample_type_config: not valid UTF-8", OracException.Usage);
+            }
+
             try
             {
                 using JsonDocument doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 });
