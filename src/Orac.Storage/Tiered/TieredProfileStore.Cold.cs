@@ -85,7 +85,13 @@ public sealed partial class TieredProfileStore
             while (r.Read())
             {
                 int id = r.GetInt32(0);
-                var labels = WalBatch.DecodeLabels((byte[])r.GetValue(3));
+                using var blob = new MemoryStream();
+                using (var st = r.GetStream(3))
+                {
+                    st.CopyTo(blob);
+                }
+
+                var labels = WalBatch.DecodeLabels(blob.ToArray());
                 var s = GetOrAddSeries(r.GetString(1), ProfileTypeId.Parse(r.GetString(2)), labels, id);
                 if (s.Id != id)
                 {
@@ -600,12 +606,10 @@ public sealed partial class TieredProfileStore
             return c;
         }
 
-        var d = _db.Duplicate();
-        if (d.State != System.Data.ConnectionState.Open)
-        {
-            d.Open();
-        }
-
+        // DuckDB.NET shares one database instance between connections to the same file in a process; each connection
+        // reads its own snapshot while the flusher writes on _db.
+        var d = new DuckDBConnection(_db.ConnectionString);
+        d.Open();
         return d;
     }
 
