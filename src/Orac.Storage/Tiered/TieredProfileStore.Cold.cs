@@ -584,6 +584,24 @@ public sealed partial class TieredProfileStore
         }
     }
 
+    /// <summary>Rows per tier (10 s, 1 min, 1 h), for tests.</summary>
+    internal (long Raw, long Minute, long Hour) ColdRowsByTier()
+    {
+        var c = RentReader();
+        try
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT (SELECT count(*) FROM samples_10s), (SELECT count(*) FROM samples_1m), (SELECT count(*) FROM samples_1h)";
+            using var r = cmd.ExecuteReader();
+            r.Read();
+            return (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
+        }
+        finally
+        {
+            _readers.Add(c);
+        }
+    }
+
     private long ColdRowCount()
     {
         var c = RentReader();
