@@ -438,8 +438,7 @@ public sealed partial class TieredProfileStore
             using var tx = _db.BeginTransaction();
             Exec(RollupSql(Samples1m, Samples10s, StorageOptions.MinuteNs, _rollup1mNs, target1m));
             SetMeta("rollup_1m", target1m);
-            tx.Commit();
-            _rollup1mNs = target1m;
+            CommitUnderEpoch(tx, () => _rollup1mNs = target1m);
         }
 
         long target1h = Buckets.Floor(_rollup1mNs, StorageOptions.HourNs);
@@ -448,8 +447,22 @@ public sealed partial class TieredProfileStore
             using var tx = _db.BeginTransaction();
             Exec(RollupSql(Samples1h, Samples1m, StorageOptions.HourNs, _rollup1hNs, target1h));
             SetMeta("rollup_1h", target1h);
+            CommitUnderEpoch(tx, () => _rollup1hNs = target1h);
+        }
+    }
+
+    /// <summary>Commits and updates what queries read about the tiers in one step no query can see half of.</summary>
+    private void CommitUnderEpoch(System.Data.Common.DbTransaction tx, Action update)
+    {
+        _epoch.EnterWriteLock();
+        try
+        {
             tx.Commit();
-            _rollup1hNs = target1h;
+            update();
+        }
+        finally
+        {
+            _epoch.ExitWriteLock();
         }
     }
 
@@ -632,10 +645,12 @@ public sealed partial class TieredProfileStore
     }
 
     /// <summary>
-    /// SQL reading cold rows of <paramref name="seriesIds"/> with bucket starts in [start, end), each span from the
-    /// finest tier that still holds it; columns series_id, bucket_ns, stack_id, value. Caller holds the epoch read lock.
+    /// SQL reading cold rows of <paramref name="seriesIds"/> with bucket starts in [start, end); columns series_id,
+    /// bucket_ns, stack_id, value. Each span comes from the finest retention tier that still holds it; inside that, whole
+    /// hours and minutes already rolled up are read from the rollup tables (same sums, far fewer rows), up to
+    /// <paramref name="coarsest"/> (0 = 10 s only, 1 = up to 1 min, 2 = up to 1 h). Caller holds the epoch read lock.
     /// </summary>
-    private string ColdRowsSql(List<int> seriesIds, long start, long end)
+    private string ColdRowsSql(List<int> seriesIds, long start, long end, int coarsest)
     {
         var ids = new StringBuilder();
         foreach (var id in seriesIds)
@@ -644,31 +659,60 @@ public sealed partial class TieredProfileStore
         }
 
         var parts = new List<string>();
+        string[] tables = [Samples10s, Samples1m, Samples1h];
+        long[] widths = [Buckets.RawNs, StorageOptions.MinuteNs, StorageOptions.HourNs];
+        long[] complete = [long.MaxValue, _rollup1mNs, _rollup1hNs];
 
-        void Part(string table, long lo, long hi)
+        void Part(int level, long lo, long hi)
         {
             if (lo < hi)
             {
                 parts.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"SELECT series_id, bucket_ns, stack_id, value FROM {table} WHERE series_id IN ({ids}) AND bucket_ns >= {lo} AND bucket_ns < {hi}"));
+                    $"SELECT series_id, bucket_ns, stack_id, value FROM {tables[level]} WHERE series_id IN ({ids}) AND bucket_ns >= {lo} AND bucket_ns < {hi}"));
             }
         }
 
-        Part(Samples10s, Math.Max(start, _tier10sFromNs), end);
-        Part(Samples1m, Math.Max(start, _tier1mFromNs), Math.Min(end, _tier10sFromNs));
-        Part(Samples1h, start, Math.Min(end, _tier1mFromNs));
+        // [lo, hi) from table `finest`, using aligned whole buckets of coarser complete rollups (≤ top) where there are some.
+        void Cover(int finest, int top, long lo, long hi)
+        {
+            if (lo >= hi)
+            {
+                return;
+            }
+
+            for (int level = top; level > finest; level--)
+            {
+                long w = widths[level];
+                long s = Buckets.Floor(Math.Max(lo, long.MinValue / 2), w);
+                s = s < lo ? s + w : s;
+                long e = Math.Min(Buckets.Floor(Math.Min(hi, long.MaxValue / 2), w), complete[level]);
+                if (s < e)
+                {
+                    Cover(finest, level - 1, lo, s);
+                    Part(level, s, e);
+                    Cover(finest, level - 1, e, hi);
+                    return;
+                }
+            }
+
+            Part(finest, lo, hi);
+        }
+
+        Cover(0, coarsest, Math.Max(start, _tier10sFromNs), end);
+        Cover(1, Math.Max(coarsest, 1), Math.Max(start, _tier1mFromNs), Math.Min(end, _tier10sFromNs));
+        Part(2, start, Math.Min(end, _tier1mFromNs));
         return parts.Count == 0 ? "" : string.Join(" UNION ALL ", parts);
     }
 
     /// <summary>Runs <paramref name="selectFromR"/> over the cold rows (as table <c>r</c>) and hands each result row to <paramref name="row"/>.</summary>
-    private void ReadCold(List<int> seriesIds, long start, long end, string selectFromR, Action<System.Data.Common.DbDataReader> row)
+    private void ReadCold(List<int> seriesIds, long start, long end, string selectFromR, Action<System.Data.Common.DbDataReader> row, int coarsest = 2)
     {
         if (seriesIds.Count == 0 || start >= end)
         {
             return;
         }
 
-        var rows = ColdRowsSql(seriesIds, start, end);
+        var rows = ColdRowsSql(seriesIds, start, end, coarsest);
         if (rows.Length == 0)
         {
             return;

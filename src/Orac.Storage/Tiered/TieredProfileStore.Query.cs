@@ -116,13 +116,16 @@ public sealed partial class TieredProfileStore
             }
 
             var ids = Ids(matched);
+
+            // Rollup buckets may stand in for their 10 s buckets only where the step grid never splits them.
+            int coarsest = Aligned(start, stepNs, StorageOptions.HourNs) ? 2 : Aligned(start, stepNs, StorageOptions.MinuteNs) ? 1 : 0;
             if (filter is null)
             {
                 ReadCold(ids, start, Math.Min(end, floor), "SELECT bucket_ns, CAST(SUM(value) AS BIGINT) FROM r GROUP BY bucket_ns", r =>
                 {
                     long t = Step(r.GetInt64(0));
                     sums[t] = sums.GetValueOrDefault(t) + r.GetInt64(1);
-                });
+                }, coarsest);
             }
             else
             {
@@ -131,7 +134,7 @@ public sealed partial class TieredProfileStore
                     long t = Step(r.GetInt64(0));
                     long v = filter.Matches(r.GetInt32(1)) ? r.GetInt64(2) : 0;
                     sums[t] = sums.GetValueOrDefault(t) + v;
-                });
+                }, coarsest);
             }
         }
         finally
@@ -147,6 +150,8 @@ public sealed partial class TieredProfileStore
 
         return points;
     }
+
+    private static bool Aligned(long start, long step, long width) => step % width == 0 && Buckets.Floor(start, width) == start;
 
     /// <inheritdoc/>
     public IReadOnlyList<ProfileTypeId> Types(IReadOnlyList<string> orgs, long startNs, long endNs)
