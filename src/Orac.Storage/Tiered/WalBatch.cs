@@ -64,6 +64,9 @@ internal sealed class WalBatch
         var groups = new Dictionary<(string Org, ProfileTypeId Type, string Labels, long Bucket), (SeriesLabels Labels, Dictionary<int, long> Values)>();
         var chain = new List<StackId>();
 
+        // Within one profile frames and stacks are already unique; the dedup maps matter only across items.
+        bool dedup = items.Count > 1;
+
         int Str(Profile p, StringId id, int[] cache)
         {
             int m = cache[(int)id];
@@ -113,24 +116,30 @@ internal sealed class WalBatch
                         int name = Str(p, p.Frames.Name(f), strCache);
                         int module = Str(p, p.Frames.Module(f), strCache);
                         long fk = ((long)module << 32) | (uint)name;
-                        if (!frameIndex.TryGetValue(fk, out fm))
+                        if (!dedup || !frameIndex.TryGetValue(fk, out fm))
                         {
                             fm = frameNames.Count;
                             frameNames.Add(name);
                             frameModules.Add(module);
-                            frameIndex.Add(fk, fm);
+                            if (dedup)
+                            {
+                                frameIndex.Add(fk, fm);
+                            }
                         }
 
                         frameCache[(int)f] = fm;
                     }
 
                     long sk = ((long)mapped << 32) | (uint)fm;
-                    if (!stackIndex.TryGetValue(sk, out int sm))
+                    if (!dedup || !stackIndex.TryGetValue(sk, out int sm))
                     {
                         sm = stackFrames.Count;
                         stackFrames.Add(fm);
                         stackCallers.Add(mapped);
-                        stackIndex.Add(sk, sm);
+                        if (dedup)
+                        {
+                            stackIndex.Add(sk, sm);
+                        }
                     }
 
                     stackCache[(int)chain[i]] = sm;

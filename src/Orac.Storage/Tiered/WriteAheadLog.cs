@@ -29,6 +29,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private sealed class Request
     {
         public byte[]? Payload;
+        public uint Crc;
         public WalBatch? Batch;
         public Action? Snapshot;
         public readonly TaskCompletionSource<long> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -180,7 +181,8 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             throw new OracException($"ingest too large: {payload.Length} bytes encoded (at most {MaxRecordBytes})", OracException.Usage);
         }
 
-        var r = new Request { Payload = payload, Batch = batch };
+        // The checksum is computed here, on the caller's thread, so the single writer only writes and fsyncs.
+        var r = new Request { Payload = payload, Crc = Crc32.Compute(payload), Batch = batch };
         if (!_queue.Writer.TryWrite(r))
         {
             throw new OracException("the store is closed");
@@ -288,7 +290,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             foreach (var r in group)
             {
                 BinaryPrimitives.WriteInt32LittleEndian(header, r.Payload!.Length);
-                BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32.Compute(r.Payload));
+                BinaryPrimitives.WriteUInt32LittleEndian(header[4..], r.Crc);
                 _file.Write(header);
                 _file.Write(r.Payload);
                 written += HeaderBytes + r.Payload.Length;
@@ -327,36 +329,8 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     }
 }
 
-/// <summary>CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), table driven.</summary>
+/// <summary>CRC-32 (IEEE 802.3, the zlib/PNG one) of a record payload.</summary>
 internal static class Crc32
 {
-    private static readonly uint[] Table = MakeTable();
-
-    public static uint Compute(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFFu;
-        foreach (byte b in data)
-        {
-            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        }
-
-        return ~crc;
-    }
-
-    private static uint[] MakeTable()
-    {
-        var t = new uint[256];
-        for (uint i = 0; i < 256; i++)
-        {
-            uint c = i;
-            for (int k = 0; k < 8; k++)
-            {
-                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            }
-
-            t[i] = c;
-        }
-
-        return t;
-    }
+    public static uint Compute(ReadOnlySpan<byte> data) => System.IO.Hashing.Crc32.HashToUInt32(data);
 }
