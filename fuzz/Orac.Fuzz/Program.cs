@@ -27,6 +27,7 @@ public static class Program
         ["kallsyms"] = data => Orac.Collect.Symbols.KallsymsFuzz.Run(data),
         ["check"] = data => Orac.Collect.Check.CheckFuzz.Run(data),
         ["trace"] = data => Orac.Collect.Trace.TraceFuzz.Run(data),
+        ["wal"] = data => Orac.Storage.WalFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>

@@ -104,7 +104,8 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         return (last, bytes);
     }
 
-    private static long ReplaySegment(string path, byte[] data, bool newest, bool skipCorrupt, Action<string>? log, Action<WalBatch> apply)
+    /// <summary>Reads one segment's bytes, applying each record; returns the length of the good prefix.</summary>
+    internal static long ReplaySegment(string path, byte[] data, bool newest, bool skipCorrupt, Action<string>? log, Action<WalBatch> apply)
     {
         int pos = 0;
         while (pos < data.Length)
@@ -326,6 +327,50 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             _apply(r.Batch!);
             r.Done.SetResult(_seq);
         }
+    }
+}
+
+/// <summary>Fuzz target "wal": a write-ahead-log segment (framing, checksums, record decoding) may only fail with <see cref="OracException"/>.</summary>
+public static class WalFuzz
+{
+    /// <summary>Replays <paramref name="data"/> as the newest segment, strict and then skipping bad records.</summary>
+    public static void Run(byte[] data)
+    {
+        foreach (bool skip in new[] { false, true })
+        {
+            try
+            {
+                WriteAheadLog.ReplaySegment("fuzz.wal", data, newest: true, skipCorrupt: skip, log: null, apply: static b => _ = b.EntryCount);
+            }
+            catch (OracException)
+            {
+            }
+        }
+
+        try
+        {
+            WalBatch.Decode(data);
+        }
+        catch (OracException)
+        {
+        }
+    }
+
+    /// <summary>A valid segment of <paramref name="items"/> ingests, one record each: seeds for the fuzzer and tests.</summary>
+    public static byte[] Segment(IEnumerable<IReadOnlyList<IngestItem>> items)
+    {
+        var ms = new MemoryStream();
+        Span<byte> header = stackalloc byte[8];
+        foreach (var call in items)
+        {
+            var payload = WalBatch.Build(call).Encode();
+            BinaryPrimitives.WriteInt32LittleEndian(header, payload.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32.Compute(payload));
+            ms.Write(header);
+            ms.Write(payload);
+        }
+
+        return ms.ToArray();
     }
 }
 
