@@ -231,7 +231,22 @@ public sealed partial class TieredProfileStore
 
         FlushSnapshot? snap = null;
         long closed = await _wal.RotateAsync(() => snap = TakeSnapshot()).ConfigureAwait(false);
-        var s0 = snap!;
+        try
+        {
+            WriteSnapshot(snap!, closed);
+        }
+        catch
+        {
+            // The flushing parts stay in memory and the segments on disk; the next flush writes them again.
+            _dirty = true;
+            throw;
+        }
+
+        _wal.DeleteThrough(closed);
+    }
+
+    private void WriteSnapshot(FlushSnapshot s0, long closed)
+    {
 
         // Dictionary rows the cold tier lacks (ids only grow, so the range is enough).
         var newStrings = new List<string>();
@@ -362,8 +377,6 @@ public sealed partial class TieredProfileStore
         {
             s.Persisted = true;
         }
-
-        _wal.DeleteThrough(closed);
     }
 
     private void AppendRollup(string table, Dictionary<(int, long, int), long> rows)
