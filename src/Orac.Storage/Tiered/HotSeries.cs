@@ -46,7 +46,14 @@ internal sealed class HotBucket
 
     public long Entries => SealedStacks.Length + (Flushing?.Count ?? 0) + (Open?.Count ?? 0);
 
-    public long EstimatedBytes => OverheadBytes + (SealedStacks.Length * 12L) + (((Flushing?.Count ?? 0) + (Open?.Count ?? 0)) * (long)OpenEntryBytes);
+    /// <summary>
+    /// Estimated bytes: the object, sealed arrays (12 bytes an entry plus two array headers) and the open and flushing
+    /// maps by their allocated capacity (a map grows by doubling, so it may hold up to twice its count).
+    /// </summary>
+    public long EstimatedBytes => OverheadBytes + 48 + (SealedStacks.Length * 12L) + MapBytes(Flushing) + MapBytes(Open);
+
+    // EnsureCapacity(0) only reads the current capacity.
+    private static long MapBytes(Dictionary<int, long>? map) => map is null ? 0 : 80 + (map.EnsureCapacity(0) * (long)OpenEntryBytes);
 
     public bool IsEmpty => SealedStacks.Length == 0 && Flushing is null && Open is null;
 
