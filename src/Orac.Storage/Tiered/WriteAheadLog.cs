@@ -234,6 +234,31 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private async Task LoopAsync()
     {
         var group = new List<Request>();
+        try
+        {
+            await RunLoopAsync(group).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // A bug: stop taking writes and fail every waiting caller loudly rather than leave them hanging.
+            _queue.Writer.TryComplete(e);
+            var error = new OracException($"the write-ahead log writer stopped: {e.GetType().Name}: {e.Message}", e);
+            foreach (var r in group)
+            {
+                r.Done.TrySetException(error);
+            }
+
+            while (_queue.Reader.TryRead(out var r))
+            {
+                r.Done.TrySetException(error);
+            }
+
+            throw;
+        }
+    }
+
+    private async Task RunLoopAsync(List<Request> group)
+    {
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
