@@ -30,6 +30,7 @@ public static class Program
         ["ingest-http"] = data => Orac.Server.Ingest.IngestFuzz.Run(data),
         ["pprof"] = data => Orac.Formats.Pprof.PprofFuzz.Run(data),
         ["speedscope"] = data => Orac.Formats.Speedscope.SpeedscopeFuzz.Run(data),
+        ["wal"] = data => Orac.Storage.WalFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>
