@@ -67,12 +67,8 @@ public static class ServeCommand
     }
 
     /// <summary>The store <c>orac serve</c> and <c>orac up</c> run on (one place to choose it).</summary>
-    internal static IProfileStore OpenStore(ServerOptions options)
-    {
-        // The durable tiered store is wired in separately; until then profiles live in memory.
-        _ = options;
-        return new MemoryProfileStore();
-    }
+    internal static IProfileStore OpenStore(ServerOptions options) =>
+        options.InMemory ? new MemoryProfileStore() : TieredProfileStore.Open(options.DataDirectory);
 
     private static async Task<int> RunAsync(ServerOptions options, CliContext ctx)
     {
@@ -81,7 +77,7 @@ public static class ServeCommand
         string? token = server.Auth.Bootstrap();
         if (!options.InMemory)
         {
-            ctx.Error.WriteLine($"orac: data in {options.DataDirectory} (orgs and tokens); profiles are kept in memory by this build");
+            ctx.Error.WriteLine($"orac: data in {options.DataDirectory} (orgs and tokens, write-ahead log, DuckDB file)");
         }
 
         if (token is not null)
