@@ -76,8 +76,8 @@ emit server_rss_idle_mb "$base_rss" MB
 emit server_rss_after_ingest_mb "$(rss_mb)" MB
 emit server_rss_peak_mb "$(hwm_mb)" MB
 emit hot_samples "$hot_samples" count
-emit hot_bytes_per_sample "$(awk -v b="$hot_bytes" -v n="$hot_samples" 'BEGIN { printf "%.1f", n > 0 ? b / n : 0 }')" "bytes (store's own estimate)"
-emit rss_growth_per_hot_sample "$(awk -v a="$(rss_mb)" -v b="$base_rss" -v n="$hot_samples" 'BEGIN { printf "%.1f", n > 0 ? (a - b) * 1048576 / n : 0 }')" "bytes (process RSS growth / hot samples)"
+emit hot_bytes_per_sample "$(awk -v b="$hot_bytes" -v n="$hot_samples" 'BEGIN { printf "%.1f", (n > 0 ? b / n : 0) }')" "bytes (store's own estimate)"
+emit rss_growth_per_hot_sample "$(awk -v a="$(rss_mb)" -v b="$base_rss" -v n="$hot_samples" 'BEGIN { printf "%.1f", (n > 0 ? (a - b) * 1048576 / n : 0) }')" "bytes (process RSS growth / hot samples)"
 stop
 
 # 2. History: 100 hosts of one service, one upload per host per hour for D days (the 1 h rollup holds the
@@ -91,7 +91,7 @@ stop   # a graceful stop flushes hot data to the cold tier: the restart reads wh
 start
 st=$(status)
 emit cold_rows "$(field coldRows <<< "$st")" rows
-emit cold_bytes_per_row "$(awk -v b="$(field coldBytes <<< "$st")" -v n="$(field coldRows <<< "$st")" 'BEGIN { printf "%.1f", n > 0 ? b / n : 0 }')" "bytes on disk per stored (bucket, stack, value) row, all tiers"
+emit cold_bytes_per_row "$(awk -v b="$(field coldBytes <<< "$st")" -v n="$(field coldRows <<< "$st")" 'BEGIN { printf "%.1f", (n > 0 ? b / n : 0) }')" "bytes on disk per stored (bucket, stack, value) row, all tiers"
 "$sim" query --server "http://127.0.0.1:$port" --token "$token" --service svc-0 --range 24h --runs 5 | tee -a "$results" >&2
 "$sim" query --server "http://127.0.0.1:$port" --token "$token" --service svc-0 --range "${days}d" --runs 5 | tee -a "$results" >&2
 stop

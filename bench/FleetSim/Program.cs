@@ -166,7 +166,7 @@ public static class Program
 
         times.Sort();
         Emit($"query_{o.Range}_median_ms", times[times.Count / 2], "ms");
-        Emit($"query_{o.Range}_total", total, "samples");
+        Emit($"query_{o.Range}_total", total, "(profile type unit; CPU ns for fleetsim uploads)");
         return total > 0 ? 0 : 1;
     }
 

@@ -67,12 +67,14 @@ public static class ServeCommand
     }
 
     /// <summary>The store <c>orac serve</c> and <c>orac up</c> run on (one place to choose it).</summary>
-    internal static IProfileStore OpenStore(ServerOptions options) =>
-        options.InMemory ? new MemoryProfileStore() : TieredProfileStore.Open(options.DataDirectory);
+    internal static IProfileStore OpenStore(ServerOptions options, TextWriter? log = null) =>
+        options.InMemory
+            ? new MemoryProfileStore()
+            : TieredProfileStore.Open(options.DataDirectory, new StorageOptions { Log = log is null ? null : line => log.WriteLine($"orac: store: {line}") });
 
     private static async Task<int> RunAsync(ServerOptions options, CliContext ctx)
     {
-        await using IProfileStore store = OpenStore(options);
+        await using IProfileStore store = OpenStore(options, ctx.Error);
         await using OracServer server = OracServer.Create(options, store, log: ctx.Error);
         string? token = server.Auth.Bootstrap();
         if (!options.InMemory)

@@ -63,7 +63,7 @@ public static class UpCommand
     {
         AuthStore auth = AuthStore.Open(options.DataDirectory);
         string? firstToken = auth.Bootstrap();
-        await using IProfileStore store = ServeCommand.OpenStore(options);
+        await using IProfileStore store = ServeCommand.OpenStore(options, ctx.Error);
         await using OracServer server = OracServer.Create(options, store, auth, ctx.Error);
         try
         {
