@@ -52,8 +52,9 @@ fi
 # binary ./orac runs (Native AOT), which PublishedBinaryTests compare with the JIT build.
 dotnet build src/Orac.Cli/Orac.Cli.csproj -c Release -nologo -v q -clp:ErrorsOnly
 ./orac version
-dotnet test Orac.slnx -c Release -nologo -v q --logger "console;verbosity=normal" "$@" 2>&1 | tee .test-output.log
-status=${PIPESTATUS[0]}
+# `|| status=...`: with set -e and pipefail a failing run would otherwise end the script before the summary line.
+status=0
+dotnet test Orac.slnx -c Release -nologo -v q --logger "console;verbosity=normal" "$@" 2>&1 | tee .test-output.log || status=${PIPESTATUS[0]}
 # One plain closing line for CI: "N passed, N failed, N skipped".
 awk '
   /^[[:space:]]+Passed:[[:space:]]+[0-9]+[[:space:]]*$/ { p += $2 }

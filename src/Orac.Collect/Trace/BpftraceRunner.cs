@@ -83,6 +83,11 @@ public static partial class BpftraceRunner
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        // Maps (and the kernel stack map behind kstack) hold 4,096 keys by default. On a busy host stack ids
+        // then collide and are overwritten, and printing a map keyed by a lost stack id fails as a whole
+        // ("failed to look up elem: -2", seen with offcpu while the test suite loads both cores). 64 Ki keys
+        // cost a few MB of kernel memory for the length of one trace.
+        psi.Environment["BPFTRACE_MAP_KEYS_MAX"] = "65536";
         psi.ArgumentList.Add("-f");
         psi.ArgumentList.Add("json");
         psi.ArgumentList.Add("-e");
