@@ -4,6 +4,7 @@
 #
 #   bench/fleet.sh                    1,000 agents for 120 s, then 7 days of 100-host history, then queries
 #   bench/fleet.sh --agents 200 --duration 60 --days 2    smaller run
+#   bench/fleet.sh --format folded --no-history           folded bodies instead of gzip pprof; ingest only
 #
 # Stacks: `orac collapse perf` of ../shared/corpus/bench/big.perf.zst (a real recording of this kind of
 # machine; 48,597 distinct stacks). Writes bench/out/fleet.tsv and checks bench/fleet-budgets.tsv
@@ -11,13 +12,15 @@
 # simulator's own CPU use (building and sending ~30 MB/s of folded text) counts against the server.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-agents=1000; duration=120; days=7; port=4047
+agents=1000; duration=120; days=7; port=4047; format=pprof; skip_history=0
 while (($#)); do
   case "$1" in
     --agents) agents="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --days) days="$2"; shift 2 ;;
     --port) port="$2"; shift 2 ;;
+    --format) format="$2"; shift 2 ;;
+    --no-history) skip_history=1; shift ;;
     *) echo "usage: bench/fleet.sh [--agents N] [--duration S] [--days D] [--port P]" >&2; exit 2 ;;
   esac
 done
@@ -69,7 +72,7 @@ token=$(grep -A1 'first run' "$work/serve.log" | tail -1 | tr -d '[:space:]')
 base_rss=$(rss_mb)
 echo "fleet: $(nproc) cores; $agents agents for ${duration}s; server pid $pid (RSS ${base_rss} MB idle)" >&2
 "$sim" ingest --server "http://127.0.0.1:$port" --token "$token" --source "$source" \
-  --agents "$agents" --services 10 --stacks 2000 --interval 10 --duration "$duration" | tee -a "$results" >&2
+  --agents "$agents" --services 10 --stacks 2000 --interval 10 --duration "$duration" --format "$format" | tee -a "$results" >&2 || true
 st=$(status)
 hot_samples=$(field hotSamples <<< "$st"); hot_bytes=$(field hotBytes <<< "$st")
 emit server_rss_idle_mb "$base_rss" MB
@@ -80,6 +83,7 @@ emit hot_bytes_per_sample "$(awk -v b="$hot_bytes" -v n="$hot_samples" 'BEGIN { 
 emit rss_growth_per_hot_sample "$(awk -v a="$(rss_mb)" -v b="$base_rss" -v n="$hot_samples" 'BEGIN { printf "%.1f", (n > 0 ? (a - b) * 1048576 / n : 0) }')" "bytes (process RSS growth / hot samples)"
 stop
 
+if ((skip_history == 0)); then
 # 2. History: 100 hosts of one service, one upload per host per hour for D days (the 1 h rollup holds the
 # same rows as 360 uploads an hour would give), then the flame graph of that service over 24 h and 7 d.
 rm -rf "$data"
@@ -95,6 +99,8 @@ emit cold_bytes_per_row "$(awk -v b="$(field coldBytes <<< "$st")" -v n="$(field
 "$sim" query --server "http://127.0.0.1:$port" --token "$token" --service svc-0 --range 24h --runs 5 | tee -a "$results" >&2
 "$sim" query --server "http://127.0.0.1:$port" --token "$token" --service svc-0 --range "${days}d" --runs 5 | tee -a "$results" >&2
 stop
+
+fi
 
 # Budgets.
 awk -F'\t' -v days="$days" '

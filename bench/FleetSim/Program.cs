@@ -83,7 +83,7 @@ public static class Program
                         }
                     }
                 }
-                catch (HttpRequestException e)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
                     if (Interlocked.Increment(ref errors) <= 3)
                     {
@@ -193,6 +193,7 @@ internal sealed record Options
     public string QueryService { get; init; } = "svc-0";
     public string Range { get; init; } = "24h";
     public int Runs { get; init; } = 5;
+    public string Format { get; init; } = "pprof";
 
     public static Options Parse(string[] a)
     {
@@ -217,6 +218,7 @@ internal sealed record Options
                 "--service" => o with { QueryService = v },
                 "--range" => o with { Range = v },
                 "--runs" => o with { Runs = n() },
+                "--format" => o with { Format = v is "pprof" or "folded" ? v : throw new ArgumentException("--format pprof|folded") },
                 _ => throw new ArgumentException($"unknown option {a[i]}"),
             };
         }
@@ -287,16 +289,26 @@ internal sealed class Fleet
                     sb.Append(stack).Append(' ').Append(count).Append('\n');
                 }
 
-                bodies[(s * Variants) + v] = Encoding.UTF8.GetBytes(sb.ToString());
+                byte[] folded = Encoding.UTF8.GetBytes(sb.ToString());
+                bodies[(s * Variants) + v] = o.Format == "folded" ? folded : ToPprof(folded);
             }
         }
 
         return new Fleet(o, bodies, per);
     }
 
+    /// <summary>The same stacks and counts as gzip-compressed pprof, as Pyroscope's agents send them (samples/count, 19 Hz period).</summary>
+    private static byte[] ToPprof(byte[] folded)
+    {
+        var p = Orac.Formats.Folded.FoldedReader.Read(new MemoryStream(folded), "fleet", new Orac.Model.ParseWarnings());
+        using var ms = new MemoryStream();
+        Orac.Formats.Pprof.PprofWriter.Write(p, ms, gzip: true);
+        return ms.ToArray();
+    }
+
     public byte[] Body(int agent, int round) => _bodies[((agent % _o.Services) * Variants) + ((agent + round) % Variants)];
 
     public string IngestUrl(int agent, long from, long until) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"/ingest?name={Uri.EscapeDataString($"svc-{agent % _o.Services}.cpu{{host=h-{agent:D4},region=r{agent % 3}}}")}&from={from}&until={until}&format=folded&sampleRate=19&spyName=fleetsim");
+            $"/ingest?name={Uri.EscapeDataString($"svc-{agent % _o.Services}.cpu{{host=h-{agent:D4},region=r{agent % 3}}}")}&from={from}&until={until}&format={_o.Format}&sampleRate=19&spyName=fleetsim");
 }
