@@ -275,6 +275,32 @@ public sealed class RecordCommandTests : IDisposable
     }
 
     [SkippableFact]
+    public void Record_RunningPid_SamplesThreadsItAlreadyHad()
+    {
+        Skip.If(!Environment.IsPrivilegedProcess, NeedsRoot);
+        Skip.If(!File.Exists("/usr/bin/gcc"), "SKIPPED: gcc is not installed (needed to build tests/data/record/threaded.c)");
+        string exe = Path.Combine(_dir, "threaded");
+        var cc = Exec("/usr/bin/gcc", "-O1", "-fno-omit-frame-pointer", "-pthread", "-o", exe, Path.Combine(TestPaths.Data, "record", "threaded.c"));
+        Assert.True(cc.Code == 0, "gcc failed: " + cc.Err);
+        using var target = Process.Start(new ProcessStartInfo(exe, "10") { UseShellExecute = false })!;
+        try
+        {
+            Thread.Sleep(300); // the worker thread exists before orac attaches
+            string folded = Path.Combine(_dir, "threads.folded");
+
+            var r = Orac("record", "-p", target.Id.ToString(CultureInfo.InvariantCulture), "-F", "499", "-d", "1", "-o", folded);
+
+            Assert.True(r.Code == 0, r.Err);
+            Assert.True(TopSelfShares(ReadFolded(folded)).GetValueOrDefault("spin_in_worker_thread") > 50, r.Out);
+        }
+        finally
+        {
+            target.Kill();
+            target.WaitForExit(5000);
+        }
+    }
+
+    [SkippableFact]
     public void Record_HardwareEventWithoutPmu_OneLineFailure()
     {
         Skip.If(!Environment.IsPrivilegedProcess, NeedsRoot);

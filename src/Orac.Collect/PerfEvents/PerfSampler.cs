@@ -66,11 +66,14 @@ internal sealed class PerfSampler : IDisposable
     {
         int[] cpus = PerfNative.OnlineCpus();
         Cpus = cpus.Length;
-        IReadOnlyList<int> targets = pids ?? [-1];
+        // An event on a pid follows only that thread (and, through inherit, what it starts later): the
+        // threads a running process already has are opened one by one. A thread that exits between the
+        // listing and the open is skipped; the process itself must exist.
+        (int Tid, bool Required)[] targets = pids is null ? [(-1, true)] : pids.SelectMany(ThreadsOf).ToArray();
         foreach (int cpu in cpus)
         {
             int ringFd = -1;
-            foreach (int pid in targets)
+            foreach ((int pid, bool required) in targets)
             {
                 var attr = new PerfEventAttr
                 {
@@ -87,6 +90,11 @@ internal sealed class PerfSampler : IDisposable
                 };
 
                 int fd = PerfNative.Open(ref attr, pid, cpu, -1, out int errno);
+                if (fd < 0 && !required && errno == 3 /* ESRCH: the thread has exited */)
+                {
+                    continue;
+                }
+
                 if (fd < 0)
                 {
                     ThrowOpenFailure(ev, pid, cpu, errno);
@@ -112,6 +120,33 @@ internal sealed class PerfSampler : IDisposable
         for (int i = 0; i < _rings.Count; i++)
         {
             _poll[i] = new PollFd { Fd = _rings[i].Fd, Events = PerfNative.PollIn };
+        }
+    }
+
+    /// <summary>The process's threads (its own id first, required to exist), from /proc/PID/task.</summary>
+    private static IEnumerable<(int Tid, bool Required)> ThreadsOf(int pid)
+    {
+        yield return (pid, true);
+        string[] tasks;
+        try
+        {
+            tasks = Directory.GetDirectories($"/proc/{pid}/task");
+        }
+        catch (IOException)
+        {
+            yield break;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            yield break;
+        }
+
+        foreach (string t in tasks)
+        {
+            if (int.TryParse(Path.GetFileName(t), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int tid) && tid != pid)
+            {
+                yield return (tid, false);
+            }
         }
     }
 
