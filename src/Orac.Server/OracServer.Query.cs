@@ -228,16 +228,21 @@ public sealed partial class OracServer
             throw new ApiException(400, $"the query names type {st} but type= says {pt}");
         }
 
-        ProfileTypeId type = selector.Type ?? param ?? fallback?.Type ?? DefaultType(orgs, start, end);
+        ProfileTypeId type = selector.Type ?? param ?? fallback?.Type ?? DefaultType(orgs, selector, start, end);
         return new ProfileQuery(orgs, type, selector, start, end);
     }
 
-    private ProfileTypeId DefaultType(IReadOnlyList<string> orgs, long start, long end)
+    /// <summary>
+    /// Without a type: the first type that has data for this selection, CPU time first (so <c>{service_name="api"}</c>
+    /// finds api's profiles even when another service's type sorts first); with no match at all, the org's first type.
+    /// </summary>
+    private ProfileTypeId DefaultType(IReadOnlyList<string> orgs, Selector selector, long start, long end)
     {
         IReadOnlyList<ProfileTypeId> types = _store.Types(orgs, start, end);
-        foreach (ProfileTypeId t in types)
+        IEnumerable<ProfileTypeId> cpuFirst = types.Where(t => t == ProfileTypeId.ProcessCpu).Concat(types.Where(t => t != ProfileTypeId.ProcessCpu));
+        foreach (ProfileTypeId t in cpuFirst)
         {
-            if (t == ProfileTypeId.ProcessCpu)
+            if (selector.Matchers.Count == 0 || _store.Labels(new ProfileQuery(orgs, t, selector, start, end)).Count > 0)
             {
                 return t;
             }

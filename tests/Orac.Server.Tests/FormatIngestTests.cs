@@ -79,4 +79,18 @@ public sealed class FormatIngestTests(TestServer s) : IClassFixture<TestServer>
         Assert.Contains("main;ln_a 2", folded, StringComparison.Ordinal);
         Assert.Contains("main;ln_b 1", folded, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task NoType_PicksTheFirstTypeWithDataForTheSelection()
+    {
+        // Service "onlycount" has only sample counts; another service has CPU time (which is otherwise preferred).
+        Assert.Equal(200, (await s.Post("/ingest?name=cpuholder.cpu&sampleRate=100", Ingest, "main;cpu_fn 5\n")).Status);
+        Assert.Equal(200, (await s.Post("/ingest?name=onlycount.cpu&format=lines", Ingest, "main;count_fn\n")).Status);
+
+        var r = await s.Get("/api/v1/query?query=%7Bservice_name%3D%22onlycount%22%7D&from=now-1h&until=now%2B1m", Read);
+        Assert.Equal(200, r.Status);
+        var tree = TestServer.Json(r.Body);
+        Assert.Equal("process_cpu:samples:count:cpu:nanoseconds", tree.GetProperty("type").GetString());
+        Assert.Equal(1, tree.GetProperty("total").GetInt64());
+    }
 }
