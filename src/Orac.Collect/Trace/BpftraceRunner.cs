@@ -83,10 +83,9 @@ public static partial class BpftraceRunner
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        // Maps (and the kernel stack map behind kstack) hold 4,096 keys by default. On a busy host stack ids
-        // then collide and are overwritten, and printing a map keyed by a lost stack id fails as a whole
-        // ("failed to look up elem: -2", seen with offcpu while the test suite loads both cores). 64 Ki keys
-        // cost a few MB of kernel memory for the length of one trace.
+        // Maps (and the kernel stack map behind kstack) hold 4,096 keys by default: on a busy host with many
+        // threads offcpu's per-thread maps and per-stack sums fill up and drop updates. 64 Ki keys cost a few
+        // MB of kernel memory for the length of one trace.
         psi.Environment["BPFTRACE_MAP_KEYS_MAX"] = "65536";
         psi.ArgumentList.Add("-f");
         psi.ArgumentList.Add("json");
