@@ -86,6 +86,18 @@ public static partial class PprofReader
         return true;
     }
 
+    /// <summary>Where a length-delimited field's payload lies (kept as offsets, read later); any other wire type is an error.</summary>
+    private static Span ReadSpan(ref ProtoReader r, WireType wire, string name, string field)
+    {
+        if (wire != WireType.Len)
+        {
+            ProtoReader.Throw(name, r.Offset, field, $"wire type {(int)wire} where 2 (Len) was expected");
+        }
+
+        ReadOnlySpan<byte> payload = r.ReadBytes(field, out int at);
+        return new Span(at, payload.Length);
+    }
+
     private static Tables ReadTables(ReadOnlySpan<byte> data, string name)
     {
         var t = new Tables();
@@ -107,17 +119,8 @@ public static partial class PprofReader
                     }
 
                 case 2:
-                    {
-                        if (wire != WireType.Len)
-                        {
-                            ProtoReader.Throw(name, r.Offset, "Profile.sample", $"wire type {(int)wire} where 2 (Len) was expected");
-                        }
-
-                        ReadOnlySpan<byte> s = r.ReadBytes("Profile.sample", out int at);
-
-                        t.Samples.Add(new Span(at, s.Length));
-                        break;
-                    }
+                    t.Samples.Add(ReadSpan(ref r, wire, name, "Profile.sample"));
+                    break;
 
                 case 3:
                     {
@@ -141,16 +144,8 @@ public static partial class PprofReader
                     }
 
                 case 6:
-                    {
-                        if (wire != WireType.Len)
-                        {
-                            ProtoReader.Throw(name, r.Offset, "Profile.string_table", $"wire type {(int)wire} where 2 (Len) was expected");
-                        }
-
-                        ReadOnlySpan<byte> s = r.ReadBytes("Profile.string_table", out int at);
-                        t.Strings.Add(new Span(at, s.Length));
-                        break;
-                    }
+                    t.Strings.Add(ReadSpan(ref r, wire, name, "Profile.string_table"));
+                    break;
 
                 case 9:
                     t.TimeNanos = (long)r.ReadScalar(wire, "Profile.time_nanos");
