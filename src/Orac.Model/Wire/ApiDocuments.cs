@@ -23,6 +23,12 @@ public sealed class IngestResult
 
     /// <summary>Sample rows kept, all profiles together.</summary>
     public required long Samples { get; init; }
+
+    /// <summary>
+    /// True when the request's <c>X-Orac-Upload-Id</c> was already stored for this org: nothing was stored again and
+    /// the counts are zero (an agent replaying its spool after a lost answer).
+    /// </summary>
+    public bool Duplicate { get; init; }
 }
 
 /// <summary>

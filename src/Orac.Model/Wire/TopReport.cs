@@ -100,6 +100,19 @@ public sealed class TopRow
 [JsonSerializable(typeof(OrgDocument))]
 [JsonSerializable(typeof(TokenRequest))]
 [JsonSerializable(typeof(TokenDocument))]
+[JsonSerializable(typeof(AgentInfo))]
+[JsonSerializable(typeof(AgentRegistration))]
+[JsonSerializable(typeof(AgentHeartbeat))]
+[JsonSerializable(typeof(HeartbeatReply))]
+[JsonSerializable(typeof(TaskRequest))]
+[JsonSerializable(typeof(TaskDocument))]
+[JsonSerializable(typeof(TaskListDocument))]
+[JsonSerializable(typeof(HostsDocument))]
+[JsonSerializable(typeof(ResultsDocument))]
+[JsonSerializable(typeof(FleetDocument))]
+[JsonSerializable(typeof(FleetSetRequest))]
+[JsonSerializable(typeof(FleetSetResult))]
+[JsonSerializable(typeof(AuditDocument))]
 public sealed partial class OracJsonContext : JsonSerializerContext
 {
 }
