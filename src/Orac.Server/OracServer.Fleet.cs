@@ -60,6 +60,10 @@ public sealed partial class OracServer
         string org = Orgs(ctx, who!, single: true)[0];
         string id = RouteValue(ctx, "id");
         AgentHeartbeat beat = await ReadJson(ctx, Json.AgentHeartbeat).ConfigureAwait(false);
+        if (beat.RunningTasks is null || beat.Overhead is null || beat.Spool is null || beat.RunningTasks.Count > 1000)
+        {
+            throw new ApiException(400, "bad heartbeat: runningTasks (at most 1000), overhead and spool must not be null");
+        }
         int wait = IntParam(ctx, "wait", _fleet.HeartbeatWaitMs, 0, int.MaxValue);
         wait = Math.Min(wait, _fleet.HeartbeatWaitMs);
         AgentState agent = _fleet.Find(org, id) ?? throw new ApiException(404, $"no agent '{AuthStore.Escape(id)}' in org '{org}': register first");
