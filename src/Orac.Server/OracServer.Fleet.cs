@@ -59,10 +59,20 @@ public sealed partial class OracServer
     {
         string org = Orgs(ctx, who!, single: true)[0];
         string id = RouteValue(ctx, "id");
-        AgentHeartbeat beat = await ReadJson(ctx, Json.AgentHeartbeat).ConfigureAwait(false);
-        if (beat.RunningTasks is null || beat.Overhead is null || beat.Spool is null || beat.RunningTasks.Count > 1000)
+        AgentHeartbeat sent = await ReadJson(ctx, Json.AgentHeartbeat).ConfigureAwait(false);
+
+        // Fields left out (or null) are empty, not null.
+        var beat = new AgentHeartbeat
         {
-            throw new ApiException(400, "bad heartbeat: runningTasks (at most 1000), overhead and spool must not be null");
+            SettingsVersion = sent.SettingsVersion,
+            Overhead = sent.Overhead ?? new AgentOverhead(),
+            Spool = sent.Spool ?? new SpoolStats(),
+            UploadedSamples = sent.UploadedSamples,
+            RunningTasks = sent.RunningTasks ?? [],
+        };
+        if (beat.RunningTasks.Count > 1000)
+        {
+            throw new ApiException(400, $"bad heartbeat: {beat.RunningTasks.Count} running tasks (at most 1000)");
         }
         int wait = IntParam(ctx, "wait", _fleet.HeartbeatWaitMs, 0, int.MaxValue);
         wait = Math.Min(wait, _fleet.HeartbeatWaitMs);
