@@ -139,7 +139,7 @@ public sealed partial class OracServer
             ParsedResult parsed;
             try
             {
-                parsed = await Task.Run(() => TaskResults.Parse(task.Doc.Kind, body, _options.MaxBodyBytes * 4)).ConfigureAwait(false);
+                parsed = await Task.Run(() => TaskResults.Parse(task.Doc.Kind, body, _options.MaxBodyBytes * 4, _options.MaxBodyBytes)).ConfigureAwait(false);
             }
             catch (OracException e)
             {
