@@ -123,6 +123,39 @@ public sealed class FleetPersistenceTests : IDisposable
     }
 
     [Fact]
+    public async Task OnlyTheNewest200Tasks_AreKept()
+    {
+        (OracServer server, string admin) = await Start();
+        try
+        {
+            await new FleetAgent(_http, server.Address!, admin, "keeper", "keeper-host").Register();
+            var ids = new List<string>();
+            for (int i = 0; i < 203; i++)
+            {
+                var t = await Send(server, HttpMethod.Post, "/api/v1/tasks", admin, FleetAgent.Json("""{"kind":"check","selector":"{host=\"keeper-host\"}"}"""));
+                Assert.True(t.Status == 201, t.Body);
+                ids.Add(TestServer.Json(t.Body).GetProperty("id").GetString()!);
+            }
+
+            Assert.Equal(200, Directory.GetDirectories(Path.Combine(_dir, "tasks")).Length);
+            foreach (string gone in ids.Take(3))
+            {
+                Assert.Equal(404, (await Send(server, HttpMethod.Get, $"/api/v1/tasks/{gone}", admin)).Status);
+                Assert.False(Directory.Exists(Path.Combine(_dir, "tasks", gone)));
+            }
+
+            Assert.Equal(200, (await Send(server, HttpMethod.Get, $"/api/v1/tasks/{ids[3]}", admin)).Status);
+            JsonElement list = TestServer.Json((await Send(server, HttpMethod.Get, "/api/v1/tasks?limit=200", admin)).Body).GetProperty("tasks");
+            Assert.Equal(200, list.GetArrayLength());
+            Assert.Equal(ids[^1], list[0].GetProperty("id").GetString());
+        }
+        finally
+        {
+            await Stop(server);
+        }
+    }
+
+    [Fact]
     public void CorruptFleetJson_StopsStart_NamingFileAndOffset()
     {
         Directory.CreateDirectory(_dir);
