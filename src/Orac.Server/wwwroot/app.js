@@ -693,6 +693,9 @@ function showRoute() {
   route = next;
   document.body.dataset.view = next.view;
   for (const v of ['profile', 'fleet', 'task']) $(`${v}-view`).hidden = v !== next.view;
+  // One status line, placed where each view reads it: under the profile view's second bar, else on top.
+  if (next.view === 'profile') $('profile-view').insertBefore($('status'), $('series-box'));
+  else $(`${next.view}-view`).prepend($('status'));
   $('profile-controls').hidden = next.view !== 'profile';
   $('nav-profile').setAttribute('aria-current', next.view === 'profile' ? 'page' : 'false');
   $('nav-fleet').setAttribute('aria-current', next.view === 'fleet' || next.view === 'task' ? 'page' : 'false');

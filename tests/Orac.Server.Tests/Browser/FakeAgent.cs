@@ -11,7 +11,7 @@ namespace Orac.Server.Tests.Browser;
 public sealed record FakeAnswer(string? Json, string? FailReason = null)
 {
     /// <summary>The agent takes the task and never answers (the part times out at the deadline).</summary>
-    public static readonly FakeAnswer Never = new(null);
+    public static readonly FakeAnswer Never = new(Json: null);
 }
 
 /// <summary>

@@ -46,7 +46,7 @@ public sealed class FleetUiFixture : IAsyncLifetime
 
     public IReadOnlyList<FakeAgent> Agents => _agents;
 
-    /// <summary>Uncaught script errors and CSP violations of the page made last by <see cref="NewPageAsync"/>.</summary>
+    /// <summary>Uncaught script errors and CSP violations of the page made last by <see cref="NewPageAsync()"/>.</summary>
     public List<string> PageErrors { get; } = [];
 
     /// <summary>Frames of each host's profile result: web-3 spends most of its time in compress.</summary>
@@ -96,7 +96,7 @@ public sealed class FleetUiFixture : IAsyncLifetime
         }
 
         await AddAsync(labIngest, "db-1", "db", Answer);
-        await AddAsync(labIngest, "db-2", "db", _ => FakeAnswer.Never);
+        await AddAsync(labIngest, "db-2", "db", (_, _) => FakeAnswer.Never);
         await AddAsync(labIngest, "db-3", "db", Answer, heartbeat: false);
 
         _playwright = await Playwright.CreateAsync();
@@ -104,7 +104,7 @@ public sealed class FleetUiFixture : IAsyncLifetime
         Directory.CreateDirectory(UiFixture.ScreenshotDir);
     }
 
-    private async Task AddAsync(string token, string host, string service, Func<AgentTask, FakeAnswer> answer, bool heartbeat = true)
+    private async Task AddAsync(string token, string host, string service, Func<AgentTask, string, FakeAnswer> answer, bool heartbeat = true)
     {
         var info = new AgentInfo
         {
@@ -118,21 +118,18 @@ public sealed class FleetUiFixture : IAsyncLifetime
             Version = "0.0-test",
             Capabilities = ["sample", "check", "pmc", "bpftrace"],
         };
-        var agent = new FakeAgent(Address, token, info, task => answer(WithHost(task, host)));
+        var agent = new FakeAgent(Address, token, info, task => answer(task, host));
         await agent.StartAsync(heartbeat);
         _agents.Add(agent);
     }
 
-    // The answer functions need the host; AgentTask has none, so it travels in the closure.
-    private static (AgentTask Task, string Host) WithHost(AgentTask task, string host) => (task, host);
-
     /// <summary>What an answering fake host sends for each kind of the catalogue.</summary>
-    private static FakeAnswer Answer((AgentTask Task, string Host) t) => t.Task.Kind switch
+    private static FakeAnswer Answer(AgentTask task, string host) => task.Kind switch
     {
-        TaskKinds.Profile => new FakeAnswer(ProfileJson(Folded(t.Host), t.Task.Hz)),
-        TaskKinds.Check => new FakeAnswer(CheckJson(t.Host)),
-        TaskKinds.Trace => new FakeAnswer(TraceJson(t.Task.Tool ?? "", t.Host)),
-        _ => new FakeAnswer(null, $"{t.Task.Kind} not supported by this fake host"),
+        TaskKinds.Profile => new FakeAnswer(ProfileJson(Folded(host), task.Hz)),
+        TaskKinds.Check => new FakeAnswer(CheckJson(host)),
+        TaskKinds.Trace => new FakeAnswer(TraceJson(task.Tool ?? "", host)),
+        _ => new FakeAnswer(null, $"{task.Kind} not supported by this fake host"),
     };
 
     /// <summary>An Orac profile document (cpu/nanoseconds) with the stacks of a folded text.</summary>

@@ -94,6 +94,38 @@ public sealed class FleetUiTests(FleetUiFixture fixture) : IClassFixture<FleetUi
     }
 
     [SkippableFact]
+    public async Task Navigation_BetweenViews_KeepsTheProfileQueryAndHistory()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await fixture.NewPageAsync();
+        page.SetDefaultTimeout(WaitMs);
+        await page.GotoAsync(new Uri(fixture.Address, "/?service=api&from=now-2h&until=now").ToString() + "#view=fleet&token=" + fixture.FleetRead);
+        await page.WaitForSelectorAsync("#agents tbody tr[data-host]");
+        Assert.EndsWith("/?service=api&from=now-2h&until=now#view=fleet", page.Url, StringComparison.Ordinal);
+        Assert.True(await page.Locator("#profile-view").IsHiddenAsync());
+        Assert.Equal("page", await page.GetAttributeAsync("#nav-fleet", "aria-current"));
+
+        // Profiles: the profile view with its own state from the query string (this org has no profiles: it says so).
+        await page.ClickAsync("#nav-profile");
+        await page.WaitForFunctionAsync("() => document.body.dataset.view === 'profile' && document.body.dataset.state === 'empty'");
+        Assert.True(await page.Locator("#fleet-view").IsHiddenAsync());
+        Assert.Contains("service=api&from=now-2h", page.Url, StringComparison.Ordinal);
+        Assert.Equal("now-2h", await page.InputValueAsync("#from"));
+
+        // Back: the fleet page again, refreshed.
+        await page.GoBackAsync();
+        await page.WaitForFunctionAsync("() => document.body.dataset.view === 'fleet' && document.body.dataset.state === 'ready'");
+        Assert.True(await page.Locator("#fleet-view").IsVisibleAsync());
+        Assert.Equal(3, await page.Locator("#agents tbody tr[data-host]").CountAsync());
+
+        // An unknown task: the server's message.
+        await page.EvaluateAsync("() => { location.hash = 'view=task&id=nosuchtask'; }");
+        await page.WaitForFunctionAsync("() => document.body.dataset.view === 'task' && document.body.dataset.state === 'error'");
+        Assert.StartsWith("Error 404:", await page.InnerTextAsync("#status"), StringComparison.Ordinal);
+        Assert.Empty(fixture.PageErrors);
+    }
+
+    [SkippableFact]
     public async Task ResearchForm_ProfileTask_ShowsEveryHostDoneFlameGraphHostsAndExport()
     {
         Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
@@ -150,6 +182,36 @@ public sealed class FleetUiTests(FleetUiFixture fixture) : IClassFixture<FleetUi
         Assert.Contains("3 of 3", await page.InnerTextAsync($"#tasks tbody tr[data-id='{id}']"), StringComparison.Ordinal);
         Assert.Empty(fixture.PageErrors);
         NoAgentErrors();
+    }
+
+    [SkippableFact]
+    public async Task ResearchForm_BadRequests_SayWhyAndStayOnThePage()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await OpenAsync("view=fleet", fixture.FleetRead);
+        await page.WaitForSelectorAsync("#agents tbody tr[data-host]");
+
+        // Caught before sending: a trace without a tool, a duration out of the catalogue's range.
+        await page.SelectOptionAsync("#research-kind", "trace");
+        Assert.True(await page.Locator("#research-tool").IsVisibleAsync());
+        Assert.True(await page.Locator("#research-hz").IsHiddenAsync());
+        await page.ClickAsync("#research-run");
+        Assert.Equal("A trace task needs a tool (e.g. runqlat)", await page.InnerTextAsync("#research-error"));
+        await page.SelectOptionAsync("#research-kind", "check");
+        await page.FillAsync("#research-duration", "9000");
+        await page.ClickAsync("#research-run");
+        Assert.Equal("Duration (s) must be a number from 1 to 600", await page.InnerTextAsync("#research-error"));
+
+        // Refused by the server: no agent matches. Its own message, and the page stays.
+        await page.FillAsync("#research-duration", "1");
+        await page.FillAsync("#research-selector", "{host=\"nowhere\"}");
+        await page.ClickAsync("#research-run");
+        await page.WaitForFunctionAsync("() => document.getElementById('research-error').textContent.includes('(400)')");
+        string error = await page.InnerTextAsync("#research-error");
+        Assert.StartsWith("Creating the task failed (400): ", error, StringComparison.Ordinal);
+        Assert.Contains("nowhere", error, StringComparison.Ordinal);
+        Assert.Equal("fleet", await page.EvaluateAsync<string>("() => document.body.dataset.view"));
+        Assert.Empty(fixture.PageErrors);
     }
 
     [SkippableFact]

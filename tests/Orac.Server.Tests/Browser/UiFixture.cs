@@ -41,7 +41,7 @@ public sealed class UiFixture : IAsyncLifetime
     /// <summary>When the comparison data was ingested: <c>now-20m</c>..<c>now-10m</c> at fixture start (unix seconds).</summary>
     public long ComparisonFrom { get; private set; }
 
-    /// <summary>Uncaught script errors and Content-Security-Policy violations of the page made last by <see cref="NewPageAsync"/>.</summary>
+    /// <summary>Uncaught script errors and Content-Security-Policy violations of the page made last by <see cref="NewPageAsync()"/>.</summary>
     public List<string> PageErrors { get; } = [];
 
     /// <summary>Where screenshots go: artifacts/test-screenshots (gitignored).</summary>
