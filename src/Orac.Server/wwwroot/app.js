@@ -612,6 +612,7 @@ function wire() {
 
   document.addEventListener('keydown', (e) => {
     const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
+    if (route.view === 'task' && e.key === 'Escape') task.graph.resetZoom();
     if (route.view !== 'profile') return;
     if (e.key === '/' && !typing) {
       e.preventDefault();

@@ -192,6 +192,11 @@ export class FleetView {
 
   async refresh(announce) {
     clearTimeout(this.timer);
+    if (!announce && document.hidden) {
+      // Nobody is looking: check again later instead of polling a background tab.
+      this.timer = setTimeout(() => this.refresh(false), REFRESH_MS);
+      return;
+    }
     const seq = ++this.seq;
     if (announce) this.ui.setStatus('loading', 'Loading agents…');
     const tasksReq = getJson('/api/v1/tasks', { limit: 50 }).catch((e) => e);

@@ -224,10 +224,18 @@ public sealed class FleetUiTests(FleetUiFixture fixture) : IClassFixture<FleetUi
             Selector = "{host=~\"db-[12]\"}",
             DurationMs = 1000,
             Hz = 99,
-            DeadlineMs = 2000,
+            DeadlineMs = 5000,
         });
         IPage page = await OpenAsync($"view=task&id={id}", fixture.LabRead);
-        // While it runs the page follows it (long poll), then shows the answer at the deadline.
+
+        // While it runs: db-1 answered at once, db-2 took the task and is silent; no banner yet.
+        await WaitTaskAsync(page, "running");
+        await page.WaitForSelectorAsync("#parts tr[data-host='db-1'][data-state='done']");
+        Assert.Equal("running", await page.GetAttributeAsync("#parts tr[data-host='db-2']", "data-state"));
+        Assert.StartsWith("Running: 1 of 2 hosts answered", await page.InnerTextAsync("#status"), StringComparison.Ordinal);
+        Assert.True(await page.Locator("#task-partial").IsHiddenAsync());
+
+        // The page follows it (long poll) and shows the answer at the deadline, without a reload.
         await WaitTaskAsync(page, "partial");
         Assert.True(await page.Locator("#task-partial").IsVisibleAsync());
         string banner = await page.InnerTextAsync("#task-partial");
