@@ -739,6 +739,9 @@ async function start() {
     askToken('');
     return;
   }
+  // A fresh start (first load, or a new token after a 401): the current view loads again from scratch.
+  if (route.view === 'fleet') fleet.hide();
+  if (route.view === 'task') task.hide();
   route = { view: 'none' };
   showRoute();
 }

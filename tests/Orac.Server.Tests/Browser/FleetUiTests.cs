@@ -126,6 +126,23 @@ public sealed class FleetUiTests(FleetUiFixture fixture) : IClassFixture<FleetUi
     }
 
     [SkippableFact]
+    public async Task FleetPage_RejectedToken_PromptsThenLoadsTheSameView()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        IPage page = await OpenAsync("view=fleet", "not-a-token");
+        await page.WaitForFunctionAsync("() => document.getElementById('token-dialog').open");
+        Assert.StartsWith("The server refused the token:", await page.InnerTextAsync("#token-error"), StringComparison.Ordinal);
+        Assert.Equal(0, await page.Locator("#agents tbody tr[data-host]").CountAsync());
+
+        await page.FillAsync("#token-input", fixture.FleetRead);
+        await page.ClickAsync("#token-form button[type=submit]");
+        await page.WaitForSelectorAsync("#agents tbody tr[data-host]");
+        Assert.Equal(["web-1", "web-2", "web-3"], await HostsAsync(page, "agents"));
+        Assert.EndsWith("#view=fleet", page.Url, StringComparison.Ordinal);
+        Assert.Empty(fixture.PageErrors);
+    }
+
+    [SkippableFact]
     public async Task ResearchForm_ProfileTask_ShowsEveryHostDoneFlameGraphHostsAndExport()
     {
         Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
