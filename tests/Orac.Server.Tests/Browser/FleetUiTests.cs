@@ -185,6 +185,14 @@ public sealed class FleetUiTests(FleetUiFixture fixture) : IClassFixture<FleetUi
         Assert.Contains("host=web-1", page.Url, StringComparison.Ordinal);
         Assert.Equal(0, await page.Locator("#task-top tbody tr[data-name='compress']").CountAsync());
 
+        // A row of the hosts table picks that host too.
+        await page.ClickAsync("#task-hosts tbody tr[data-host='web-3']");
+        await page.WaitForFunctionAsync("() => document.getElementById('task-summary').textContent.startsWith('Flame graph of web-3')");
+        Assert.Equal("web-3", await page.InputValueAsync("#task-host"));
+        Assert.Equal("800000000", await page.GetAttributeAsync("#task-top tbody tr[data-name='compress']", "data-self"));
+        await page.SelectOptionAsync("#task-host", "web-1");
+        await page.WaitForFunctionAsync("() => document.getElementById('task-summary').textContent.startsWith('Flame graph of web-1')");
+
         // Export through the token-carrying download: web-1's folded profile.
         IDownload download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("button.task-export[data-format=folded]"));
         Assert.EndsWith("-web-1.folded", download.SuggestedFilename, StringComparison.Ordinal);
@@ -299,6 +307,21 @@ public sealed class FleetUiTests(FleetUiFixture fixture) : IClassFixture<FleetUi
         string web2 = await page.InnerTextAsync("#raw-results tr[data-host='web-2']");
         Assert.Contains("tool runqlat", web2, StringComparison.Ordinal);
         Assert.Contains("histogram.count 420", web2, StringComparison.Ordinal);
+        Assert.Empty(fixture.PageErrors);
+    }
+
+    [SkippableFact]
+    public async Task PmcTask_FailedHosts_SayWhyInTheBannerAndTheTable()
+    {
+        Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
+        string id = await fixture.CreateTaskAsync(fixture.FleetRead, new TaskRequest { Kind = TaskKinds.Pmc, Selector = "{zone=\"b\"}", DurationMs = 1000, DeadlineMs = 10_000 });
+        IPage page = await OpenAsync($"view=task&id={id}", fixture.FleetRead);
+        await WaitTaskAsync(page, "partial");
+        Assert.Equal(["web-3"], await HostsAsync(page, "parts"));
+        Assert.Equal("failed", await page.GetAttributeAsync("#parts tr[data-host='web-3']", "data-state"));
+        Assert.Contains("pmc not supported by this fake host", await page.InnerTextAsync("#parts tr[data-host='web-3']"), StringComparison.Ordinal);
+        Assert.Contains("web-3 (failed: pmc not supported by this fake host)", await page.InnerTextAsync("#task-partial"), StringComparison.Ordinal);
+        Assert.StartsWith("Partial: 0 of 1 hosts answered.", await page.InnerTextAsync("#status"), StringComparison.Ordinal);
         Assert.Empty(fixture.PageErrors);
     }
 
