@@ -353,6 +353,33 @@ public sealed class FleetTests(TestServer s) : IClassFixture<TestServer>
     }
 
     [Fact]
+    public async Task Heartbeat_AbortedByAgent_IsNoLongerOpen()
+    {
+        string t = Unique();
+        var agent = Agent("abort-" + t, "abort-" + t);
+        await agent.Register(new() { ["test"] = t });
+        using var cts = new CancellationTokenSource();
+        Task<HeartbeatReply> parked = agent.Heartbeat(20_000, cts.Token);
+        Orac.Server.Fleet.AgentState state = s.Server.AgentRegistry.Find("a", "abort-" + t)!;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (state.OpenHeartbeats == 0 && sw.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(1, state.OpenHeartbeats);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => parked);
+        while (state.OpenHeartbeats != 0 && sw.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(0, state.OpenHeartbeats);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), "the server kept the aborted heartbeat open");
+    }
+
+    [Fact]
     public async Task Register_RefusesBadIds()
     {
         foreach (string body in new[]
