@@ -1,10 +1,14 @@
-// Orac's web UI: state lives in the URL query string (shareable, reloadable); the token lives in
-// sessionStorage. Everything the page shows comes from the documented API (docs/api.md).
+// Orac's web UI: the profile view's state lives in the URL query string (shareable, reloadable),
+// the fleet and task views are routed by the fragment (#view=fleet, #view=task&id=ID); the token
+// lives in sessionStorage. Everything the page shows comes from the documented API (docs/api.md,
+// docs/fleet.md).
 
-import { getJson, getBlob, takeToken, storeToken, forgetToken, ApiError } from './http.js';
+import { getJson, download, exportSuffix, takeToken, storeToken, forgetToken, ApiError } from './http.js';
 import { FlameGraph, compileSearch } from './flame.js';
 import { SeriesChart } from './series.js';
 import { formatValue, formatPercent } from './format.js';
+import { FleetView } from './fleet.js';
+import { TaskView } from './task.js';
 
 const $ = (id) => document.getElementById(id);
 const PRESETS = ['15m', '1h', '6h', '24h', '7d'];
@@ -56,6 +60,7 @@ function writeState(push) {
   const url = `${window.location.pathname}?${q.toString()}${window.location.hash}`;
   if (push) history.pushState(null, '', url);
   else history.replaceState(null, '', url);
+  routedUrl = window.location.href;
 }
 
 /** Prometheus-style selector for a service and label filters (values escaped). */
@@ -201,7 +206,7 @@ async function loadView() {
       return null;
     });
     const [t, top, series] = await Promise.all([treeReq, side(topReq, 'top functions'), side(seriesReq, 'time series')]);
-    if (seq !== loadSeq) return;
+    if (seq !== loadSeq || route.view !== 'profile') return;
     tree = t;
     lastSeries = series ? { series, t0, t1, ranges } : null;
     if (series) chart.setData(series, t0, t1, ranges);
@@ -234,7 +239,7 @@ async function loadView() {
       + `total ${formatValue(t.total, t.unit)}${state.mode === 'diff' ? ` (baseline ${formatValue(t.baseTotalValue || 0, t.unit)})` : ''}, `
       + `${t.type}.`;
   } catch (e) {
-    if (seq !== loadSeq) return;
+    if (seq !== loadSeq || route.view !== 'profile') return;
     showError(e);
   }
 }
@@ -441,6 +446,9 @@ async function loadServiceMeta() {
 
 function wire() {
   graph = new FlameGraph($('flame'), $('tooltip'), { onZoom: renderBreadcrumb });
+  const ui = { setStatus, showError, navigate, tooltip: $('tooltip') };
+  fleet = new FleetView(ui);
+  task = new TaskView(ui);
   graph.setOrientation(state.view);
   chart = new SeriesChart($('series'), {
     onBrush: (a, b, base) => {
@@ -593,14 +601,7 @@ function wire() {
       const format = b.dataset.format;
       b.disabled = true;
       try {
-        const blob = await getBlob('/api/v1/query/export', { ...commonParams(), format });
-        const a = document.createElement('a');
-        a.href = URL.createObjectURL(blob);
-        a.download = `${state.service || 'profile'}.${format === 'pprof' ? 'pb.gz' : format}`;
-        document.body.append(a);
-        a.click();
-        a.remove();
-        setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+        await download('/api/v1/query/export', { ...commonParams(), format }, `${state.service || 'profile'}.${exportSuffix(format)}`);
       } catch (e) {
         showError(e);
       } finally {
@@ -611,6 +612,8 @@ function wire() {
 
   document.addEventListener('keydown', (e) => {
     const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
+    if (route.view === 'task' && e.key === 'Escape') task.graph.resetZoom();
+    if (route.view !== 'profile') return;
     if (e.key === '/' && !typing) {
       e.preventDefault();
       $('search').focus();
@@ -621,11 +624,15 @@ function wire() {
     }
   });
 
-  window.addEventListener('popstate', () => {
-    state = readState();
-    graph.setOrientation(state.view);
-    loadView();
-  });
+  // Back/forward and links between views. Chromium fires both events for a fragment change; the
+  // URL decides whether there is anything new to show.
+  const navigated = () => {
+    if (window.location.href === routedUrl) return;
+    if (!sessionStorage.getItem('orac.token')) return;
+    showRoute();
+  };
+  window.addEventListener('popstate', navigated);
+  window.addEventListener('hashchange', navigated);
 
   $('token-form').addEventListener('submit', () => {
     storeToken($('token-input').value.trim());
@@ -646,7 +653,84 @@ function wire() {
     },
     redraw: () => graph.draw(),
     state: () => ({ ...state }),
+    route: () => ({ ...route }),
+    fleet,
+    task,
+    taskGraph: task.graph,
   };
+}
+
+// ---- views and routing -------------------------------------------------------------------------
+
+let fleet;
+let task;
+let route = { view: 'none' };
+let routedUrl = '';
+let profileStarted = false;
+
+/** The view the fragment names: `#view=fleet[&query=S]`, `#view=task&id=ID[&host=H]`, else the profile view. */
+function readRoute() {
+  const h = new URLSearchParams(window.location.hash.replace(/^#/, ''));
+  const view = h.get('view');
+  if (view === 'fleet') return { view: 'fleet', params: h };
+  if (view === 'task' && h.get('id')) return { view: 'task', id: h.get('id'), params: h };
+  return { view: 'profile', params: h };
+}
+
+/** Goes to another view (a fragment such as `#view=task&id=ID`), as a new history entry. */
+function navigate(hash) {
+  history.pushState(null, '', `${window.location.pathname}${window.location.search}${hash}`);
+  showRoute();
+}
+
+function showRoute() {
+  routedUrl = window.location.href;
+  const next = readRoute();
+  const previous = route.view;
+  if (previous !== next.view) {
+    if (previous === 'fleet') fleet.hide();
+    if (previous === 'task') task.hide();
+  }
+  route = next;
+  document.body.dataset.view = next.view;
+  for (const v of ['profile', 'fleet', 'task']) $(`${v}-view`).hidden = v !== next.view;
+  // One status line, placed where each view reads it: under the profile view's second bar, else on top.
+  if (next.view === 'profile') $('profile-view').insertBefore($('status'), $('series-box'));
+  else $(`${next.view}-view`).prepend($('status'));
+  $('profile-controls').hidden = next.view !== 'profile';
+  $('nav-profile').setAttribute('aria-current', next.view === 'profile' ? 'page' : 'false');
+  $('nav-fleet').setAttribute('aria-current', next.view === 'fleet' || next.view === 'task' ? 'page' : 'false');
+  if (next.view === 'fleet') {
+    document.title = 'Orac · fleet';
+    fleet.show(next.params);
+  } else if (next.view === 'task') {
+    document.title = `Orac · task ${next.id}`;
+    task.show(next.id, next.params);
+  } else {
+    document.title = 'Orac';
+    if (!profileStarted) {
+      startProfile();
+    } else {
+      state = readState();
+      graph.setOrientation(state.view);
+      loadView();
+    }
+  }
+}
+
+async function startProfile() {
+  profileStarted = true;
+  setStatus('loading', 'Loading services…');
+  syncControls();
+  try {
+    await loadServices();
+    await loadServiceMeta();
+  } catch (e) {
+    profileStarted = false;
+    if (route.view === 'profile') showError(e);
+    return;
+  }
+  if (route.view === 'profile') await loadView();
 }
 
 async function start() {
@@ -655,16 +739,11 @@ async function start() {
     askToken('');
     return;
   }
-  setStatus('loading', 'Loading services…');
-  syncControls();
-  try {
-    await loadServices();
-    await loadServiceMeta();
-  } catch (e) {
-    showError(e);
-    return;
-  }
-  await loadView();
+  // A fresh start (first load, or a new token after a 401): the current view loads again from scratch.
+  if (route.view === 'fleet') fleet.hide();
+  if (route.view === 'task') task.hide();
+  route = { view: 'none' };
+  showRoute();
 }
 
 takeToken();

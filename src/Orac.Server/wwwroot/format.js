@@ -56,3 +56,33 @@ export function formatTime(ms, spanMs) {
   if (spanMs !== undefined && spanMs > 36 * 3600e3) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
   return iso.slice(11, 19);
 }
+
+/** Bytes with their unit (`12.0 MB`, powers of 1024). */
+export function formatBytes(n) {
+  return scaled(n, byteSteps);
+}
+
+/** A duration in milliseconds, short: `850 ms`, `30 s`, `2.5 min`, `3.0 h`. */
+export function formatDuration(ms) {
+  const abs = Math.abs(ms);
+  if (abs < 1000) return `${Math.round(ms)} ms`;
+  if (abs < 120e3) return `${Number.isInteger(ms / 1000) ? ms / 1000 : (ms / 1000).toFixed(1)} s`;
+  if (abs < 2 * 3600e3) return `${(ms / 60e3).toFixed(1)} min`;
+  if (abs < 48 * 3600e3) return `${(ms / 3600e3).toFixed(1)} h`;
+  return `${(ms / 86400e3).toFixed(1)} d`;
+}
+
+/** How long ago Unix ms `ms` was: `just now`, `4 s ago`, `3 min ago`, `2 h ago`, `5 d ago`. */
+export function formatAge(ms, nowMs = Date.now()) {
+  const d = Math.max(0, nowMs - ms);
+  if (d < 1000) return 'just now';
+  if (d < 120e3) return `${Math.floor(d / 1000)} s ago`;
+  if (d < 2 * 3600e3) return `${Math.floor(d / 60e3)} min ago`;
+  if (d < 48 * 3600e3) return `${Math.floor(d / 3600e3)} h ago`;
+  return `${Math.floor(d / 86400e3)} d ago`;
+}
+
+/** Unix ms as a full UTC date and time: `2026-11-29 08:40:12 UTC`. */
+export function formatDateTime(ms) {
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}

@@ -32,23 +32,31 @@ export function forgetToken() {
   sessionStorage.removeItem(tokenKey);
 }
 
-async function call(path, params) {
+/** Current token (sessionStorage), or '' — the views use it only to decide whether to ask for one. */
+export function currentToken() {
+  return sessionStorage.getItem(tokenKey) || '';
+}
+
+async function call(path, params, { method = 'GET', body, signal } = {}) {
   const url = new URL(path, window.location.origin);
   for (const [k, v] of Object.entries(params || {})) {
     if (v === undefined || v === null || v === '') continue;
     url.searchParams.set(k, String(v));
   }
+  const headers = { Authorization: `Bearer ${sessionStorage.getItem(tokenKey) || ''}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
-    response = await fetch(url, { headers: { Authorization: `Bearer ${sessionStorage.getItem(tokenKey) || ''}` } });
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
   } catch (e) {
+    if (e.name === 'AbortError') throw e;
     throw new ApiError(0, `cannot reach the Orac server (${e.message})`);
   }
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     try {
-      const body = await response.json();
-      if (body && typeof body.error === 'string') message = body.error;
+      const answer = await response.json();
+      if (answer && typeof answer.error === 'string') message = answer.error;
     } catch {
       // Not JSON (a proxy's page): the status line is all there is.
     }
@@ -58,11 +66,36 @@ async function call(path, params) {
 }
 
 /** GET a JSON answer. */
-export async function getJson(path, params) {
-  return (await call(path, params)).json();
+export async function getJson(path, params, signal) {
+  return (await call(path, params, { signal })).json();
+}
+
+/** POST a JSON body, answer parsed as JSON (fleet control, research tasks). */
+export async function postJson(path, body, params) {
+  return (await call(path, params, { method: 'POST', body })).json();
 }
 
 /** GET any answer as a Blob (exports: pprof, folded, svg). */
 export async function getBlob(path, params) {
   return (await call(path, params)).blob();
+}
+
+/**
+ * Fetches an export with the token and saves it from a Blob: a plain link cannot carry the
+ * Authorization header, so every download in the UI goes through here.
+ */
+export async function download(path, params, filename) {
+  const blob = await getBlob(path, params);
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+/** File name suffix for an export format. */
+export function exportSuffix(format) {
+  return format === 'pprof' ? 'pb.gz' : format;
 }

@@ -41,7 +41,7 @@ public sealed class UiFixture : IAsyncLifetime
     /// <summary>When the comparison data was ingested: <c>now-20m</c>..<c>now-10m</c> at fixture start (unix seconds).</summary>
     public long ComparisonFrom { get; private set; }
 
-    /// <summary>Uncaught script errors and Content-Security-Policy violations of the page made last by <see cref="NewPageAsync"/>.</summary>
+    /// <summary>Uncaught script errors and Content-Security-Policy violations of the page made last by <see cref="NewPageAsync()"/>.</summary>
     public List<string> PageErrors { get; } = [];
 
     /// <summary>Where screenshots go: artifacts/test-screenshots (gitignored).</summary>
@@ -110,23 +110,29 @@ public sealed class UiFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context and page (own sessionStorage), 1400×900 CSS px at devicePixelRatio 2.</summary>
-    public async Task<IPage> NewPageAsync()
+    public Task<IPage> NewPageAsync() => NewPageAsync(Browser, PageErrors);
+
+    /// <summary>
+    /// A fresh context and page of <paramref name="browser"/>; <paramref name="errors"/> is cleared and then collects the
+    /// page's uncaught script errors and Content-Security-Policy violations.
+    /// </summary>
+    public static async Task<IPage> NewPageAsync(IBrowser browser, List<string> errors)
     {
-        IBrowserContext context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
             DeviceScaleFactor = 2,
             AcceptDownloads = true,
         });
         IPage page = await context.NewPageAsync();
-        PageErrors.Clear();
-        page.PageError += (_, e) => PageErrors.Add(e);
+        errors.Clear();
+        page.PageError += (_, e) => errors.Add(e);
         // The server's CSP allows 'self' only: anything the UI does against it (inline style or script) is an error too.
         page.Console += (_, m) =>
         {
             if (m.Type == "error" && m.Text.Contains("Content Security Policy", StringComparison.Ordinal))
             {
-                PageErrors.Add(m.Text);
+                errors.Add(m.Text);
             }
         };
         return page;
