@@ -238,7 +238,9 @@ public static partial class ResearchCommand
                         $"research: the server still says task {task.Id} is running {ServerGrace.TotalSeconds:0} s after its deadline; look again with `orac research show {task.Id}`"));
                 }
 
-                long wait = Math.Clamp(left, 100, 10_000);
+                // Short waits: the server answers at once when the task finishes, and in between each answer is a
+                // progress line (which hosts are still awaited).
+                long wait = Math.Clamp(left, 100, 1_000);
                 byte[] answer = client.Get(RemoteClient.PathWithQuery(TaskPath(task.Id), ("wait", wait.ToString(CultureInfo.InvariantCulture))), stop);
                 TaskDocument next = FleetAnswers.Task(answer, client.Server);
                 if (next.Id != task.Id)
