@@ -271,7 +271,8 @@ public static partial class ResearchCommand
 
     /// <summary>
     /// The pmc answer: one row per host, one column per counter (with its unit), then fleet min, median and max rows.
-    /// Reads the <c>orac pmc --json</c> shape: <c>counters: [{name, value, unit}]</c>.
+    /// Reads the <c>orac pmc --json</c> shape (<c>PmcReport</c>): <c>counters: [{name, value, unit, provenance}]</c>; a
+    /// counter that never ran (null value) is blank, not zero.
     /// </summary>
     public static string RenderPmc(ResultsDocument results)
     {
@@ -294,9 +295,25 @@ public static partial class ResearchCommand
             }
 
             var values = new Dictionary<string, double>(StringComparer.Ordinal);
+            var notes = new List<string>();
+            if (Bool(root, "partial"))
+            {
+                notes.Add("partial");
+            }
+
+            if (root.TryGetProperty("hasHardware", out JsonElement hw) && hw.ValueKind == JsonValueKind.False)
+            {
+                notes.Add("no hardware PMU");
+            }
+
             foreach (JsonElement c in counters.EnumerateArray())
             {
                 string name = Str(c, "name");
+                if (Str(c, "provenance").Contains("scaled", StringComparison.Ordinal) && !notes.Contains("scaled (multiplexed)"))
+                {
+                    notes.Add("scaled (multiplexed)");
+                }
+
                 if (name.Length == 0 || c.ValueKind != JsonValueKind.Object || !c.TryGetProperty("value", out JsonElement v)
                     || v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double d) || !double.IsFinite(d))
                 {
@@ -313,7 +330,7 @@ public static partial class ResearchCommand
                 values[name] = d;
             }
 
-            hostRows.Add((r.Host, values, Bool(root, "partial") ? "partial" : ""));
+            hostRows.Add((r.Host, values, string.Join("; ", notes)));
         }
 
         var headers = new List<string> { "HOST" };

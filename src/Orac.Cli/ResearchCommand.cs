@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Orac.Collect.PerfEvents;
 using Orac.Collect.Trace;
 using Orac.Model;
 using Orac.Model.Wire;
@@ -108,9 +109,9 @@ public static partial class ResearchCommand
         var events = new List<string>();
         foreach (string e in p.GetAll("--event"))
         {
-            if (e.Length is 0 or > 64 || e.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.' or ':')))
+            if (!PmcReport.KnownEvents.Contains(e))
             {
-                throw p.Usage($"--event needs a counter name like cycles or context-switches, got '{e}'");
+                throw p.Usage($"unknown counter '{e}' for --event (one of {string.Join(", ", PmcReport.KnownEvents)})");
             }
 
             events.Add(e);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using Orac.Collect.PerfEvents;
 using Orac.Model;
 using Orac.Model.Wire;
 
@@ -131,7 +132,7 @@ public sealed partial class ResearchCommandTests
         Assert.Equal(1, env.Run(env.ReadToken, "research", "show", "no-such-task").Code);
     }
 
-    private const string CheckTwoProblems = """
+    internal const string CheckTwoProblems = """
         {"mode":"window","windowSeconds":1,"cpus":4,"partial":false,"partialReasons":[],"notes":[],
          "use":[{"resource":"CPU","utilization":"97.0%","saturation":"3.10 runnable/CPU","errors":"-","flag":"PROBLEM"},
                 {"resource":"memory","utilization":"40%","saturation":"0 pages/s","errors":"0 OOM kills","flag":"ok"},
@@ -140,13 +141,13 @@ public sealed partial class ResearchCommandTests
                      {"resource":"disk sda","kind":"utilization","rule":"disk-util","message":"disk sda busy 99.0% > 90%"}]}
         """;
 
-    private const string CheckOneProblem = """
+    internal const string CheckOneProblem = """
         {"mode":"window","windowSeconds":1,"cpus":4,"partial":false,
          "use":[{"resource":"CPU","utilization":"95.0%","saturation":"-","errors":"-","flag":"PROBLEM"}],
          "problems":[{"resource":"CPU","kind":"utilization","rule":"cpu-util","message":"CPU utilization 95.0% > 90%"}]}
         """;
 
-    private const string CheckClean = """
+    internal const string CheckClean = """
         {"mode":"window","windowSeconds":1,"cpus":4,"partial":false,
          "use":[{"resource":"CPU","utilization":"5.0%","saturation":"-","errors":"-","flag":"ok"}],"problems":[]}
         """;
@@ -180,32 +181,47 @@ public sealed partial class ResearchCommandTests
         Assert.True(cpu < disk, "the problem on more hosts comes first");
     }
 
-    private const string PmcReport = """
-        {"durationSeconds":1,"partial":false,"counters":[
-          {"name":"task-clock","value":VALUE,"unit":"ns"},
-          {"name":"context-switches","value":CS,"unit":"count"}]}
-        """;
+    private static AgentAnswer Pmc(double taskClockMs, double switches, bool scaled = false)
+    {
+        var report = new PmcReport
+        {
+            Target = "all CPUs",
+            Seconds = 1,
+            HasHardware = false,
+            Counters =
+            [
+                new PmcCounter { Name = "task-clock", Unit = "ms", Value = taskClockMs, Provenance = "measured" },
+                new PmcCounter { Name = "context-switches", Unit = "count", Value = switches, Provenance = scaled ? "measured, scaled" : "measured" },
+                new PmcCounter { Name = "cycles", Unit = "count", Value = null, Provenance = "not counted: the counter never ran" },
+            ],
+        };
+        return new AgentAnswer(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(report, PmcJsonContext.Default.PmcReport), null);
+    }
 
     [Fact(Timeout = 60_000)]
     public async Task Pmc_PerHostTable_WithFleetMinMedianMax()
     {
         await using FleetTestEnv env = await FleetTestEnv.StartAsync();
-        string Pmc(long ns, long cs) => PmcReport.Replace("VALUE", ns.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("CS", cs.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
-        await env.AgentAsync("h1", _ => FleetTestEnv.JsonResult(Pmc(1000, 10)));
-        await env.AgentAsync("h2", _ => FleetTestEnv.JsonResult(Pmc(3000, 30)));
-        await env.AgentAsync("h3", _ => FleetTestEnv.JsonResult(Pmc(2000, 500)));
+        await env.AgentAsync("h1", _ => Pmc(1000, 10));
+        await env.AgentAsync("h2", _ => Pmc(3000, 30, scaled: true));
+        await env.AgentAsync("h3", _ => Pmc(2000, 500));
 
         var (code, output, err) = env.Run(env.ReadToken, "research", "pmc", "{}", "-d", "1s", "--deadline", "20s", "--event", "context-switches", "--event", "task-clock");
 
         Assert.True(code == 0, $"exit {code}: {err}");
         Assert.Contains("pmc of {} (every agent) for 1 s (context-switches, task-clock)", output, StringComparison.Ordinal);
         Assert.Contains("counters measured by each agent over 1 s, system-wide", output, StringComparison.Ordinal);
-        Assert.Matches(@"\nHOST\s+task-clock \(ns\)\s+context-switches \(count\)\s+NOTE\n", output);
-        Assert.Matches(@"\nh1\s+1,000\s+10\s+-\n", output);
+        Assert.Matches(@"\nHOST\s+task-clock \(ms\)\s+context-switches \(count\)\s+NOTE\n", output);
+        Assert.Matches(@"\nh1\s+1,000\s+10\s+no hardware PMU\n", output);
+        Assert.Matches(@"\nh2\s+3,000\s+30\s+no hardware PMU; scaled \(multiplexed\)\n", output);
         Assert.Matches(@"\nfleet min\s+1,000\s+10\s+over 3 hosts\n", output);
         Assert.Matches(@"\nfleet median\s+2,000\s+30\s+over 3 hosts\n", output);
         Assert.Matches(@"\nfleet max\s+3,000\s+500\s+over 3 hosts\n", output);
+        Assert.DoesNotContain("cycles", output, StringComparison.Ordinal);
+
+        var bad = env.Run(env.ReadToken, "research", "pmc", "{}", "--event", "rm");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("unknown counter 'rm' for --event (one of task-clock", bad.Err, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 60_000)]
