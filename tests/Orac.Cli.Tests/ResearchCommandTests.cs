@@ -179,6 +179,12 @@ public sealed partial class ResearchCommandTests
         int cpu = output.IndexOf("\ncpu-util", StringComparison.Ordinal);
         int disk = output.IndexOf("\ndisk-util", StringComparison.Ordinal);
         Assert.True(cpu < disk, "the problem on more hosts comes first");
+
+        // show gives the same summary for the finished task, after its parts.
+        var show = env.Run(env.ReadToken, "research", "show", TaskId(err));
+        Assert.Equal(0, show.Code);
+        Assert.Matches(@"\nd-broken\s+done\s+-\s+\d{4}-", show.Out);
+        Assert.Matches(@"\nc-two\s+2\s+CPU utilization 97\.0%; disk sda utilization 99\.0%\n", show.Out);
     }
 
     private static AgentAnswer Pmc(double taskClockMs, double switches, bool scaled = false)
@@ -245,6 +251,19 @@ public sealed partial class ResearchCommandTests
         var bad = env.Run(env.ReadToken, "research", "trace", "rm-rf", "{}");
         Assert.Equal(2, bad.Code);
         Assert.Contains("unknown trace tool 'rm-rf' (one of runqlat", bad.Err, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task NoAgentMatches_IsTheServersOneLine_Exit1()
+    {
+        await using FleetTestEnv env = await FleetTestEnv.StartAsync();
+        await env.AgentAsync("web-1", Common, new() { ["service_name"] = "api" });
+        var (code, output, err) = env.Run(env.ReadToken, "research", "profile", "db", "-d", "1s");
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
+        Assert.Contains("400", err, StringComparison.Ordinal);
+        Assert.Contains("no online agent of org 'a' matches {service_name=\"db\"}", err, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 60_000)]
