@@ -399,7 +399,8 @@ internal sealed class TaskBoard : IDisposable
         lock (e.Gate)
         {
             int index = e.Doc.Parts.IndexOf(part);
-            late = part.State == PartStates.TimedOut || part.FinishedMs > e.Doc.DeadlineMs;
+            // Late: after the deadline, or after the task's answer was given without it (a result racing the deadline timer).
+            late = part.State == PartStates.TimedOut || part.FinishedMs > e.Doc.DeadlineMs || e.Doc.State != "running";
             part.Late = late;
             part.State = result is not null ? PartStates.Done : PartStates.Failed;
             part.Reason = result is not null ? null : failure;
