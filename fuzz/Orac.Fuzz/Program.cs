@@ -31,8 +31,8 @@ public static class Program
         ["pprof"] = data => Orac.Formats.Pprof.PprofFuzz.Run(data),
         ["speedscope"] = data => Orac.Formats.Speedscope.SpeedscopeFuzz.Run(data),
         ["wal"] = data => Orac.Storage.WalFuzz.Run(data),
-        ["agent-spool"] = data => Orac.Agent.SpoolFuzz.Run(data),
         ["task-result"] = data => Orac.Server.Fleet.TaskResultFuzz.Run(data),
+        ["agent-spool"] = data => Orac.Agent.SpoolFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>

@@ -74,6 +74,7 @@ public static class Program
                 "check" => CheckCommand.Run(rest, ctx),
                 "trace" => TraceCommand.Run(rest, ctx),
                 "up" => UpCommand.Run(rest, ctx),
+                "agent" => AgentCommand.Run(rest, ctx),
                 "serve" => ServeCommand.Run(rest, ctx),
                 "admin" => AdminCommand.Run(rest, ctx),
                 "push" => PushCommand.Run(rest, ctx),
@@ -122,6 +123,7 @@ internal static class Help
         w.WriteLine("  trace           run a vetted bpftrace tool (runqlat, biolatency, syscount, execsnoop, offcpu)");
         w.WriteLine("  up              the server here + this host recorded continuously + the CLI configured; prints the web UI address");
         w.WriteLine("  serve           HTTP server: Pyroscope-compatible ingest, queries, web UI (127.0.0.1:4040)");
+        w.WriteLine("  agent           host agent for a fleet: continuous profiling, research tasks, uploads buffered on disk");
         w.WriteLine("  admin           create orgs and API tokens (org create NAME; token create --org ORG --role ROLE)");
         w.WriteLine("  push            send profile files (folded, Orac JSON, pprof) to a server");
         w.WriteLine("  query           ask a server: top table, SVG, folded, flame tree JSON, or a diff of two selections");
