@@ -20,6 +20,9 @@ public static class FleetCommand
     /// <summary>How long <c>fleet set</c> waits for the agents to apply a change.</summary>
     public static readonly TimeSpan ApplyWait = TimeSpan.FromSeconds(30);
 
+    // The server serves the newest 10,000 audit entries and refuses a larger limit.
+    private const int KeptAuditEntries = 10_000;
+
     /// <summary>The verb's option parser.</summary>
     public static ArgParser Create() => RemoteTarget.AddOptions(new ArgParser("fleet")
         .Flag("--json")
@@ -226,9 +229,9 @@ public static class FleetCommand
         }
 
         int limit = p.GetInt("--limit", 100);
-        if (limit is < 1 or > 100_000)
+        if (limit is < 1 or > KeptAuditEntries)
         {
-            throw p.Usage($"--limit needs 1 to 100000, got {limit}");
+            throw p.Usage($"--limit needs 1 to {KeptAuditEntries}, got {limit}");
         }
 
         using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));

@@ -25,6 +25,9 @@ public static partial class ResearchCommand
 
     private const string UsageLine = "usage: orac research (profile SELECTOR [-d 30s] [--hz 99] [-o FILE] [--top N] | check SELECTOR [-d 60s] | pmc SELECTOR [-d 10s] [--event NAME]... | trace TOOL SELECTOR [-d 10s]) [--deadline DUR] [--json] | ls [--limit N] [--json] | show ID [-o FILE] [--top N] [--json]";
 
+    // The server keeps the newest 200 tasks (docs/fleet.md, Server state) and refuses a larger limit.
+    private const int KeptTasks = 200;
+
     private static readonly string[] s_taskOptions = ["--duration", "--deadline", "--json"];
 
     /// <summary>The verb's option parser.</summary>
@@ -152,9 +155,9 @@ public static partial class ResearchCommand
         }
 
         int limit = p.GetInt("--limit", 50);
-        if (limit is < 1 or > 10_000)
+        if (limit is < 1 or > KeptTasks)
         {
-            throw p.Usage($"--limit needs 1 to 10000, got {limit}");
+            throw p.Usage($"--limit needs 1 to {KeptTasks} (the server keeps the newest {KeptTasks} tasks), got {limit}");
         }
 
         using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));
