@@ -156,11 +156,11 @@ public static class FleetCommand
             return 0;
         }
 
-        return WaitApplied(client, result.Agents, TimeSpan.FromSeconds(waitSeconds), ctx);
+        return WaitApplied(client, result.Agents, TimeSpan.FromSeconds(waitSeconds), ctx, toStderr: p.Has("--json"));
     }
 
     /// <summary>Polls the agent list until every changed agent reports the new settings version, or <paramref name="wait"/> passed.</summary>
-    private static int WaitApplied(RemoteClient client, List<AgentDocument> changed, TimeSpan wait, CliContext ctx)
+    private static int WaitApplied(RemoteClient client, List<AgentDocument> changed, TimeSpan wait, CliContext ctx, bool toStderr)
     {
         var want = new Dictionary<string, (string Host, long Version)>(StringComparer.Ordinal);
         foreach (AgentDocument a in changed)
@@ -200,7 +200,7 @@ public static class FleetCommand
         if (applied.Count == want.Count)
         {
             sb.Append(CultureInfo.InvariantCulture, $"applied by {applied.Count}/{want.Count} agents ({watch.Elapsed.TotalSeconds:0.0} s)\n");
-            Write(ctx, sb.ToString());
+            Say(ctx, sb.ToString(), toStderr);
             return 0;
         }
 
@@ -214,9 +214,9 @@ public static class FleetCommand
             }
         }
 
-        sb.Append(CultureInfo.InvariantCulture, $"PARTIAL: applied by {applied.Count}/{want.Count} agents after {wait.TotalSeconds:0} s; not yet: {string.Join(", ", pending)}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"PARTIAL: applied by {applied.Count}/{want.Count} agents after {wait.TotalSeconds:0.#} s; not yet: {string.Join(", ", pending)}\n");
         sb.Append("the server keeps the settings: each agent applies them at its next heartbeat; `orac fleet ls` shows when\n");
-        Write(ctx, sb.ToString());
+        Say(ctx, sb.ToString(), toStderr);
         return ResearchCommand.PartialExit;
     }
 
@@ -387,6 +387,19 @@ public static class FleetCommand
     {
         using Stream output = ctx.OpenOutput(null);
         output.Write(Encoding.UTF8.GetBytes(text));
+    }
+
+    // With --json, stdout holds only the document; the wait's outcome goes to stderr.
+    private static void Say(CliContext ctx, string text, bool toStderr)
+    {
+        if (toStderr)
+        {
+            ctx.Error.Write(text);
+        }
+        else
+        {
+            Write(ctx, text);
+        }
     }
 
     internal static void WriteJson(CliContext ctx, byte[] json)

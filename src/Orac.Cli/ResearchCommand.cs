@@ -276,9 +276,28 @@ public static partial class ResearchCommand
         }
     }
 
+    /// <summary>0 when every host answered, <see cref="PartialExit"/> when some did, 1 when none did (nothing to show).</summary>
+    public static int ExitCode(TaskDocument task) =>
+        !task.Parts.Any(p => p.State == PartStates.Done) ? OracException.Failure : task.Partial || task.State == "partial" ? PartialExit : 0;
+
     private static int ProfileAnswer(RemoteClient client, TaskDocument task, int top, string? svgPath, bool json, CliContext ctx, bool header = true)
     {
         string id = task.Id;
+        if (!task.Parts.Any(p => p.State == PartStates.Done))
+        {
+            // Nothing to merge: the header says which hosts are missing and why.
+            if (json)
+            {
+                FleetCommand.WriteJson(ctx, JsonSerializer.SerializeToUtf8Bytes(task, OracJsonContext.Default.TaskDocument));
+            }
+            else
+            {
+                FleetCommand.Write(ctx, (header ? Header(task) : "") + "no host sent a profile: there is nothing to merge\n");
+            }
+
+            return ExitCode(task);
+        }
+
         byte[] topBytes = client.Get(RemoteClient.PathWithQuery(TaskPath(id) + "/top", ("limit", top.ToString(CultureInfo.InvariantCulture))));
         TopReport topReport = FleetAnswers.Top(topBytes, client.Server);
         byte[] hostBytes = client.Get(TaskPath(id) + "/hosts");
@@ -307,7 +326,7 @@ public static partial class ResearchCommand
                 ("top", topBytes),
                 ("hosts", hostBytes),
                 ("flameGraph", Encoding.UTF8.GetBytes(svgPath is null ? "null" : $"\"{JsonEncodedText.Encode(svgPath)}\""))));
-            return task.Partial ? PartialExit : 0;
+            return ExitCode(task);
         }
 
         var sb = new StringBuilder();
@@ -334,7 +353,7 @@ public static partial class ResearchCommand
         }
 
         FleetCommand.Write(ctx, sb.ToString());
-        return task.Partial ? PartialExit : 0;
+        return ExitCode(task);
     }
 
     private static int ResultsAnswer(RemoteClient client, TaskDocument task, bool json, CliContext ctx, bool header = true)
@@ -344,7 +363,7 @@ public static partial class ResearchCommand
         if (json)
         {
             FleetCommand.WriteJson(ctx, bytes);
-            return results.Task.Partial ? PartialExit : 0;
+            return ExitCode(results.Task);
         }
 
         var sb = new StringBuilder();
@@ -361,7 +380,7 @@ public static partial class ResearchCommand
             _ => $"task kind '{results.Task.Kind}' has no summary here; --json prints every host's result\n",
         });
         FleetCommand.Write(ctx, sb.ToString());
-        return results.Task.Partial ? PartialExit : 0;
+        return ExitCode(results.Task);
     }
 
     private static string TaskPath(string id) => "/api/v1/tasks/" + Uri.EscapeDataString(id);
@@ -489,7 +508,8 @@ public static partial class ResearchCommand
         w.WriteLine("  --json             the server's documents instead of tables");
         w.WriteLine("  SELECTOR           {service_name=\"api\", host=~\"web-.*\"} over agent labels and host; a bare name means service_name=NAME; {} = every agent");
         w.WriteLine("  --server URL / --token TOKEN   as for `orac query`");
-        w.WriteLine("exit codes: 0 every host answered, 1 failure (or Ctrl-C while waiting: the task goes on; `orac research show ID`), 2 usage error,");
+        w.WriteLine("exit codes: 0 every host answered, 1 failure or no host answered (or Ctrl-C while waiting: the task goes on; `orac research show ID`),");
+        w.WriteLine("            2 usage error,");
         w.WriteLine("            3 PARTIAL: the answer was printed but some hosts are missing from it (failed, timed out or late)");
     }
 }

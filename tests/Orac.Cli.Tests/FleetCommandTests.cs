@@ -92,6 +92,12 @@ public sealed class FleetCommandTests
         Assert.Matches(@"\nstuck\s+.*\s7 Hz, applying v\d+\s", ls);
         Assert.Contains("1 still applying new settings", ls, StringComparison.Ordinal);
 
+        // With --json stdout is the server's document alone; the wait's outcome goes to stderr.
+        var json = env.Run(env.AdminToken, "fleet", "set", "{}", "--hz", "9", "--wait-seconds", "0.5", "--json");
+        Assert.Equal(3, json.Code);
+        Assert.Equal(2, JsonSerializer.Deserialize(json.Out, OracJsonContext.Default.FleetSetResult)!.Agents.Count);
+        Assert.Contains("PARTIAL: applied by 1/2 agents", json.Err, StringComparison.Ordinal);
+
         // --no-wait returns as soon as the server took the change.
         var quick = env.Run(env.AdminToken, "fleet", "set", "{}", "--hz", "8", "--no-wait");
         Assert.Equal(0, quick.Code);

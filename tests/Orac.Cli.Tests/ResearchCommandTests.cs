@@ -254,6 +254,19 @@ public sealed partial class ResearchCommandTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Profile_NoHostAnswers_PartialHeaderNothingToMerge_Exit1()
+    {
+        await using FleetTestEnv env = await FleetTestEnv.StartAsync();
+        await env.AgentAsync("mute", _ => null);
+        string svg = Path.Combine(env.Dir, "none.svg");
+        var (code, output, err) = env.Run(env.ReadToken, "research", "profile", "{}", "-d", "1s", "--deadline", "1s", "-o", svg);
+        Assert.True(code == 1, $"exit {code}: {err}");
+        Assert.StartsWith("PARTIAL: 0/1 hosts answered by the deadline; missing: mute (", output, StringComparison.Ordinal);
+        Assert.EndsWith("no host sent a profile: there is nothing to merge\n", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(svg));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task NoAgentMatches_IsTheServersOneLine_Exit1()
     {
         await using FleetTestEnv env = await FleetTestEnv.StartAsync();
