@@ -32,6 +32,7 @@ public static class Program
         ["speedscope"] = data => Orac.Formats.Speedscope.SpeedscopeFuzz.Run(data),
         ["wal"] = data => Orac.Storage.WalFuzz.Run(data),
         ["task-result"] = data => Orac.Server.Fleet.TaskResultFuzz.Run(data),
+        ["agent-spool"] = data => Orac.Agent.SpoolFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>

@@ -48,4 +48,40 @@ public static class CliFuzz
         {
         }
     }
+
+    /// <summary>
+    /// The fleet and research answers (docs/fleet.md): every parser of <see cref="FleetAnswers"/> and, for what parses,
+    /// every text rendering, including the agents' raw check, pmc and trace results inside a results document.
+    /// </summary>
+    public static void FleetAnswers(byte[] data)
+    {
+        var server = new Uri("http://127.0.0.1:4040");
+        Try(() => FleetCommand.RenderAgents(Cli.FleetAnswers.Fleet(data, server).Agents, 1_700_000_000_000));
+        Try(() => FleetCommand.RenderChanged(Cli.FleetAnswers.SetResult(data, server).Agents));
+        Try(() => FleetCommand.RenderAudit(Cli.FleetAnswers.Audit(data, server)));
+        Try(() =>
+        {
+            Orac.Model.Wire.TaskDocument t = Cli.FleetAnswers.Task(data, server);
+            return ResearchCommand.Header(t) + ResearchCommand.Progress(t) + ResearchCommand.RenderTaskParts(t, 1_700_000_000_000);
+        });
+        Try(() => ResearchCommand.RenderTaskList(Cli.FleetAnswers.TaskList(data, server)));
+        Try(() => ResearchCommand.RenderHosts(Cli.FleetAnswers.Hosts(data, server)));
+        Try(() => TopCommand.RenderTable(Cli.FleetAnswers.Top(data, server)));
+        Try(() =>
+        {
+            Orac.Model.Wire.ResultsDocument r = Cli.FleetAnswers.Results(data, server);
+            return ResearchCommand.RenderCheck(r) + ResearchCommand.RenderPmc(r) + ResearchCommand.RenderTrace(r);
+        });
+    }
+
+    private static void Try(Func<string> parseAndRender)
+    {
+        try
+        {
+            _ = parseAndRender();
+        }
+        catch (OracException)
+        {
+        }
+    }
 }

@@ -13,7 +13,7 @@ namespace Orac.Cli;
 /// </summary>
 public static class PmcCommand
 {
-    private const string UsageLine = "usage: orac pmc [-a | -p PID | -- COMMAND ARGS...] [-d DURATION]";
+    private const string UsageLine = "usage: orac pmc [-a | -p PID | -- COMMAND ARGS...] [-d DURATION] [--json]";
 
     /// <summary>The line printed when the hardware counters cannot be opened.</summary>
     public const string NoPmuLine = "no hardware PMU on this machine: cycles, instructions, cache and branch counters are not available";
@@ -23,6 +23,7 @@ public static class PmcCommand
         .Flag("--all-cpus", "-a")
         .Option("--pid", "-p")
         .Option("--duration", "-d")
+        .Flag("--json")
         .Flag("--help", "-h");
 
     /// <summary>Runs the verb; returns the exit code.</summary>
@@ -48,6 +49,7 @@ public static class PmcCommand
             ctx.Error.WriteLine("  -p PID        one process and the children it starts (until it exits, Ctrl-C or -d)");
             ctx.Error.WriteLine("  -- COMMAND    run COMMAND and count until it exits");
             ctx.Error.WriteLine("  -d DURATION   stop after 10, 10s, 2m, 500ms");
+            ctx.Error.WriteLine("  --json        machine-readable output (the report an agent's pmc task returns)");
             return 0;
         }
 
@@ -108,8 +110,20 @@ public static class PmcCommand
 
         TimeSpan elapsed = watch.Elapsed;
         List<CounterReading> readings = counters.Read();
-        var sb = new StringBuilder();
         string what = child is not null ? $"command '{string.Join(' ', command)}'" : pid is int pp ? $"pid {pp}" : "all CPUs";
+        if (p.Has("--json"))
+        {
+            PmcReport report = PmcReport.Build(what, readings, elapsed, counters, null);
+            report.Partial = interrupted;
+            report.PartialReason = interrupted ? "stopped by Ctrl-C" : null;
+            report.CommandExitCode = childExit;
+            using Stream json = ctx.OpenOutput(null);
+            json.Write(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(report, PmcJsonContext.Default.PmcReport));
+            json.Write("\n"u8);
+            return 0;
+        }
+
+        var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"counters for {what} over {elapsed.TotalSeconds:0.000} s (wall clock)");
         sb.Append(interrupted ? "; stopped by Ctrl-C (partial)\n" : "\n");
         if (!counters.HasHardware)

@@ -74,10 +74,13 @@ public static class Program
                 "check" => CheckCommand.Run(rest, ctx),
                 "trace" => TraceCommand.Run(rest, ctx),
                 "up" => UpCommand.Run(rest, ctx),
+                "agent" => AgentCommand.Run(rest, ctx),
                 "serve" => ServeCommand.Run(rest, ctx),
                 "admin" => AdminCommand.Run(rest, ctx),
                 "push" => PushCommand.Run(rest, ctx),
                 "query" => QueryCommand.Run(rest, ctx),
+                "fleet" => FleetCommand.Run(rest, ctx),
+                "research" => ResearchCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
                 _ => throw new OracException($"unknown verb '{verb}' (try 'orac --help')", OracException.Usage),
             };
@@ -120,10 +123,13 @@ internal static class Help
         w.WriteLine("  trace           run a vetted bpftrace tool (runqlat, biolatency, syscount, execsnoop, offcpu)");
         w.WriteLine("  up              the server here + this host recorded continuously + the CLI configured; prints the web UI address");
         w.WriteLine("  serve           HTTP server: Pyroscope-compatible ingest, queries, web UI (127.0.0.1:4040)");
+        w.WriteLine("  agent           host agent for a fleet: continuous profiling, research tasks, uploads buffered on disk");
         w.WriteLine("  admin           create orgs and API tokens (org create NAME; token create --org ORG --role ROLE)");
         w.WriteLine("  push            send profile files (folded, Orac JSON, pprof) to a server");
         w.WriteLine("  query           ask a server: top table, SVG, folded, flame tree JSON, or a diff of two selections");
+        w.WriteLine("  fleet           the agents: ls (status, rate, own CPU/RSS, spool), set (--hz, --pause, --resume, --label), audit");
+        w.WriteLine("  research        delegate work to the agents now: profile, check, pmc, trace TOOL; ls and show past tasks");
         w.WriteLine();
-        w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error");
+        w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error, 3 partial answer (research: some hosts missing)");
     }
 }

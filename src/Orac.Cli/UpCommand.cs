@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Orac.Agent;
 using Orac.Model;
 using Orac.Server;
 using Orac.Server.Auth;
@@ -11,8 +12,9 @@ namespace Orac.Cli;
 /// The <c>orac up</c> verb, Orac's main command: starts the server in this process (the same
 /// <see cref="OracServer"/> and store as <c>orac serve</c>), creates the local org and an admin token on first
 /// run, writes the server's URL and token to the CLI config (so <c>push</c> and <c>query</c> need no flags),
-/// records this host continuously (<see cref="HostRecorder"/>), prints the web UI address and runs until
-/// Ctrl-C or SIGTERM, then stops gracefully: last upload, server stopped, store flushed.
+/// runs the host agent in this process against it (<see cref="FleetAgent"/>, the same agent as <c>orac agent</c>:
+/// this host shows in <c>orac fleet ls</c>, is profiled continuously and takes research tasks), prints the web UI
+/// address and runs until Ctrl-C or SIGTERM, then stops gracefully: last upload, server stopped, store flushed.
 /// </summary>
 public static class UpCommand
 {
@@ -44,7 +46,7 @@ public static class UpCommand
         string listen = p.Get("--listen") ?? ServerOptions.DefaultListen;
         OracServer.ParseListen(listen);
         string data = Path.GetFullPath(p.Get("--data") ?? ServeCommand.DefaultDataDirectory());
-        TimeSpan interval = HostRecorder.DefaultInterval;
+        TimeSpan interval = ContinuousProfiler.DefaultInterval;
         if (p.Get("--upload-interval") is string iv)
         {
             try
@@ -84,21 +86,35 @@ public static class UpCommand
         ctx.Error.WriteLine($"orac up: CLI config written to {configPath} (server and token; push and query use it)");
 
         ctx.StopsGracefully = true;
-        using var client = new RemoteClient(url, token);
-        HostRecorder? recorder = null;
-        if (record)
+
+        // The host agent, in process, against this server with the admin token: uploads go through the same ingest
+        // route, spool and auth as every other agent's. Its id and spool live under DATA/agent.
+        await using FleetAgent agent = FleetAgent.Create(new AgentOptions
         {
-            recorder = HostRecorder.TryStart(client, HostRecorder.DefaultHz, interval, ctx.Error);
-            if (recorder is not null)
-            {
-                ctx.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"orac up: recording this host ({recorder.Cpus} CPUs at {HostRecorder.DefaultHz} Hz), uploading every {interval.TotalSeconds:0.###} s as service_name=\"{HostRecorder.Service}\", host=\"{Environment.MachineName}\""));
-            }
-        }
-        else
+            Server = url,
+            Token = token,
+            StateDirectory = Path.Combine(options.DataDirectory, "agent"),
+            UploadInterval = interval,
+            Profile = record,
+            Log = ctx.Error,
+        });
+        agent.OnRegistered = reg => ctx.Error.WriteLine(AgentCommand.RegisteredLine(agent, reg));
+        bool recording = agent.Profiler is not null;
+        if (!record)
         {
             ctx.Error.WriteLine("orac up: not recording this host (--no-record)");
         }
+        else if (!recording)
+        {
+            ctx.Error.WriteLine($"orac up: not recording this host ({agent.CannotSampleReason}); the server runs without it");
+        }
+        else
+        {
+            ctx.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"orac up: recording this host ({agent.Info.Cpus} CPUs at {ContinuousProfiler.DefaultHz} Hz), uploading every {interval.TotalSeconds:0.###} s as service_name=\"{ContinuousProfiler.DefaultService}\", host=\"{Environment.MachineName}\""));
+        }
+
+        agent.Start();
 
         using (Stream output = ctx.OpenOutput(null))
         {
@@ -114,16 +130,12 @@ public static class UpCommand
         }
 
         ctx.Error.WriteLine("orac up: stopping (uploading the last interval, flushing the store)");
-        long uploaded = 0;
-        if (recorder is not null)
-        {
-            await recorder.DisposeAsync().ConfigureAwait(false);
-            uploaded = recorder.UploadedSamples;
-        }
+        await agent.StopAsync().ConfigureAwait(false);
+        long uploaded = agent.UploadedSamples;
 
         await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
         ctx.StopsGracefully = false;
-        ctx.Error.WriteLine(recorder is null
+        ctx.Error.WriteLine(!recording
             ? "orac up: stopped"
             : string.Create(CultureInfo.InvariantCulture, $"orac up: stopped; {uploaded:N0} samples of this host were stored"));
         return 0;
@@ -162,8 +174,9 @@ public static class UpCommand
         w.WriteLine($"  --listen ADDR           where the server answers (default {ServerOptions.DefaultListen}; port 0 picks a free one)");
         w.WriteLine("  --data DIR              data folder: write-ahead log, DuckDB file, orgs and tokens (default $XDG_DATA_HOME/orac or ~/.local/share/orac)");
         w.WriteLine("  --no-record             serve only; do not sample this host");
-        w.WriteLine($"  --upload-interval DUR   how often this host's profile is uploaded (default {HostRecorder.DefaultInterval.TotalSeconds:0}s)");
-        w.WriteLine($"Records this host at {HostRecorder.DefaultHz} Hz on every CPU (needs root, CAP_PERFMON or a low kernel.perf_event_paranoid; without, it says so and serves only).");
+        w.WriteLine($"  --upload-interval DUR   how often this host's profile is uploaded (default {ContinuousProfiler.DefaultInterval.TotalSeconds:0}s)");
+        w.WriteLine($"Runs the host agent in process: records this host at {ContinuousProfiler.DefaultHz} Hz on every CPU (needs root, CAP_PERFMON or a low kernel.perf_event_paranoid; without, it says so and serves only),");
+        w.WriteLine("shows it in `orac fleet ls` and runs research tasks on it; its id and upload spool live in DATA/agent.");
         w.WriteLine("Writes the server URL and token to the CLI config ($XDG_CONFIG_HOME/orac/config.json, mode 0600). Ctrl-C or SIGTERM stops it gracefully.");
     }
 }

@@ -16,4 +16,8 @@ public class CliFuzzTests
     [Fact]
     public void ServerAnswers_SurviveMutations() =>
         FuzzAssert.SurvivesMutations("cli-server-answers", CliFuzz.ServerAnswers, MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "cli")));
+
+    [Fact]
+    public void FleetAnswers_SurviveMutations() =>
+        FuzzAssert.SurvivesMutations("cli-fleet-answers", CliFuzz.FleetAnswers, MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "cli-fleet")));
 }

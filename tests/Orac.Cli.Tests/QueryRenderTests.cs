@@ -58,12 +58,12 @@ public class QueryRenderTests
     }
 
     [Fact]
-    public void HostRecorder_CpuTime_IsSamplesTimesPeriod()
+    public void AgentProfiler_CpuTime_IsSamplesTimesPeriod()
     {
         var b = new ProfileBuilder(new SampleType("cpu", "samples"));
         b.Add(b.Stack([b.Frame("main"), b.Frame("work")]), 3);
         b.Add(b.Stack([b.Frame("main")]), 1);
-        ProfileDocument d = HostRecorder.ToCpuTime(ProfileJson.ToDocument(b.Build(), "t"), 52_631_578);
+        ProfileDocument d = Orac.Agent.ContinuousProfiler.ToCpuTime(ProfileJson.ToDocument(b.Build(), "t"), 52_631_578);
         Assert.Equal("nanoseconds", Assert.Single(d.SampleTypes).Unit);
         Assert.Equal([3 * 52_631_578L, 52_631_578L], d.Samples.Select(s => s.Values[0]));
         Assert.Equal(52_631_578, d.Period);

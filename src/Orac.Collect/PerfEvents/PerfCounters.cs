@@ -41,6 +41,9 @@ internal sealed unsafe class PerfCounters : IDisposable
 
     private readonly List<(string Name, string Unit, List<int> Fds)> _counters = [];
 
+    /// <summary>Every counter name this class opens: software first, then hardware.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. s_software.Select(e => e.Name), .. s_hardware.Select(e => e.Name)];
+
     private PerfCounters()
     {
     }

@@ -1,0 +1,111 @@
+using Orac.Agent;
+using Orac.Model;
+
+namespace Orac.Cli.Tests;
+
+/// <summary><c>orac agent</c>'s options: where server and token come from, labels, sizes, and usage errors.</summary>
+public sealed class AgentCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("orac-agent-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private CliContext Context(StringWriter err, params (string Name, string Value)[] env) => new()
+    {
+        StdIn = Stream.Null,
+        StdOut = new MemoryStream(),
+        Error = err,
+        GetEnv = name => name == "XDG_CONFIG_HOME" ? Path.Combine(_dir, "config") : env.FirstOrDefault(v => v.Name == name).Value,
+    };
+
+    private AgentOptions Parse(string line, params (string Name, string Value)[] env)
+    {
+        ArgParser p = AgentCommand.Create().Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        return AgentCommand.Options(p, Context(new StringWriter(), env));
+    }
+
+    [Fact]
+    public void Options_FromFlags_AreAllTaken()
+    {
+        AgentOptions o = Parse($"--server http://fleet:4040 --token orac_t --label service_name=api --label zone=eu-1 --hz 49 --state {_dir}/s --spool {_dir}/q --spool-max 64MiB --upload-interval 5s --no-profile");
+        Assert.Equal(new Uri("http://fleet:4040"), o.Server);
+        Assert.Equal("orac_t", o.Token);
+        Assert.Equal(new Dictionary<string, string> { ["service_name"] = "api", ["zone"] = "eu-1" }, o.Labels);
+        Assert.Equal(49, o.Hz);
+        Assert.Equal($"{_dir}/s", o.StateDirectory);
+        Assert.Equal($"{_dir}/q", o.SpoolDirectory);
+        Assert.Equal(64L << 20, o.SpoolMaxBytes);
+        Assert.Equal(TimeSpan.FromSeconds(5), o.UploadInterval);
+        Assert.False(o.Profile);
+    }
+
+    [Fact]
+    public void Options_ServerAndTokenFromEnvironment_TokenFromFile()
+    {
+        AgentOptions env = Parse($"--state {_dir}/s", ("ORAC_SERVER", "http://srv:9"), ("ORAC_TOKEN", "orac_env"));
+        Assert.Equal(new Uri("http://srv:9"), env.Server);
+        Assert.Equal("orac_env", env.Token);
+        Assert.Equal(19, env.Hz);
+        Assert.Equal(Spool.DefaultMaxBytes, env.SpoolMaxBytes);
+        Assert.True(env.Profile);
+        Assert.Null(env.SpoolDirectory);
+
+        string file = Path.Combine(_dir, "token");
+        File.WriteAllText(file, "orac_fromfile\n");
+        AgentOptions fromFile = Parse($"--server http://srv:9 --token-file {file} --state {_dir}/s", ("ORAC_TOKEN", "orac_env"));
+        Assert.Equal("orac_fromfile", fromFile.Token);
+    }
+
+    [Theory]
+    [InlineData("--server http://s:1", "needs a token")]
+    [InlineData("--server http://s:1 --token t --token-file f", "--token and --token-file exclude each other")]
+    [InlineData("--server http://s:1 --token t --label nolabel", "--label needs NAME=VALUE")]
+    [InlineData("--server http://s:1 --token t --label 9x=1", "must be letters, digits and '_'")]
+    [InlineData("--server http://s:1 --token t --label host=web-1", "set by the agent from the host name")]
+    [InlineData("--server http://s:1 --token t --hz 0", "--hz needs 1 to 1000")]
+    [InlineData("--server http://s:1 --token t --hz 5000", "--hz needs 1 to 1000")]
+    [InlineData("--server http://s:1 --token t --spool-max lots", "--spool-max needs a size")]
+    [InlineData("--server http://s:1 --token t --spool-max 1k", "--spool-max needs a size")]
+    [InlineData("--server http://s:1 --token t --upload-interval 0", "--upload-interval")]
+    [InlineData("--server ftp://s --token t", "bad server URL")]
+    [InlineData("--server http://s:1 --token t extra", "unexpected argument 'extra'")]
+    public void BadArguments_AreUsageErrors(string line, string expected)
+    {
+        var err = new StringWriter();
+        int code = Program.Run(["agent", .. line.Split(' ')], Context(err));
+        Assert.Equal(OracException.Usage, code);
+        Assert.Contains(expected, err.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TokenFile_Missing_IsOneLine()
+    {
+        var err = new StringWriter();
+        int code = Program.Run(["agent", "--server", "http://s:1", "--token-file", Path.Combine(_dir, "nope")], Context(err));
+        Assert.Equal(OracException.Failure, code);
+        Assert.Contains("token file not found", err.ToString(), StringComparison.Ordinal);
+        Assert.Single(err.ToString().Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Help_ListsEveryOption()
+    {
+        var err = new StringWriter();
+        Assert.Equal(0, Program.Run(["agent", "--help"], Context(err)));
+        foreach (string option in new[] { "--server", "--token", "--token-file", "--label", "--hz", "--state", "--spool", "--spool-max", "--upload-interval", "--no-profile" })
+        {
+            Assert.Contains(option, err.ToString(), StringComparison.Ordinal);
+        }
+
+        var top = new StringWriter();
+        Program.Run(["--help"], Context(top));
+        Assert.Contains("  agent ", top.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DefaultState_IsVarLibForRoot_ElseXdgStateOrHome()
+    {
+        string d = AgentCommand.DefaultStateDirectory(n => n == "HOME" ? "/home/u" : null);
+        Assert.Equal(SelfOverhead.IsRoot ? "/var/lib/orac-agent" : "/home/u/.local/state/orac-agent", d);
+    }
+}
