@@ -85,7 +85,10 @@ public sealed class FleetLoadTests(TestServer server, ITestOutputHelper output) 
         Assert.True(status == 200, body);
         TopReport top = JsonSerializer.Deserialize(body, s_json.TopReport)!;
         Assert.Equal(expected, top.ProfileTotal);
-        Assert.Equal(SimAgent.ProfileTotal(7), top.Functions.Single(f => f.Name == "sim_agent_sim-0007").Total);
+        Assert.Equal(SimAgent.OwnFrameTotal(7), top.Functions.Single(f => f.Name == "sim_agent_sim-0007").Total);
+        (status, body) = await server.Get($"/api/v1/tasks/{task.Id}/top?host=sim-0007", readToken);
+        Assert.True(status == 200, body);
+        Assert.Equal(SimAgent.ProfileTotal(7), JsonSerializer.Deserialize(body, s_json.TopReport)!.ProfileTotal);
         Say($"merged profile total {top.ProfileTotal} ns = sum of the {Agents} results sent");
 
         // 3. A settings change reaches every agent within one heartbeat (the open long polls are answered).

@@ -376,6 +376,9 @@ public sealed class SimAgent
         };
     }
 
+    /// <summary>The CPU ns under <see cref="OwnFrame"/> in agent <paramref name="index"/>'s <see cref="Profile"/>.</summary>
+    public static long OwnFrameTotal(int index) => PeriodNs * ((3 + (index % 5)) + (1 + (index % 3)));
+
     /// <summary>The CPU ns total of agent <paramref name="index"/>'s <see cref="Profile"/>.</summary>
     public static long ProfileTotal(int index) => PeriodNs * ((3 + (index % 5)) + (1 + (index % 3)) + 2 + 1);
 
