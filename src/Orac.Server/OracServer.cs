@@ -14,6 +14,7 @@ using Microsoft.Extensions.Logging;
 using Orac.Model;
 using Orac.Model.Wire;
 using Orac.Server.Auth;
+using Orac.Server.Fleet;
 using Orac.Storage;
 
 namespace Orac.Server;
@@ -34,6 +35,10 @@ public sealed partial class OracServer : IAsyncDisposable
     private readonly IProfileStore _store;
     private readonly TextWriter _log;
     private readonly Lock _logGate = new();
+    private readonly FleetRegistry _fleet;
+    private readonly TaskBoard _tasks;
+    private readonly AuditLog _audit;
+    private readonly UploadLedger _uploads;
 
     private OracServer(WebApplication app, ServerOptions options, IProfileStore store, AuthStore auth, TextWriter log)
     {
@@ -42,6 +47,16 @@ public sealed partial class OracServer : IAsyncDisposable
         _store = store;
         Auth = auth;
         _log = log;
+        string? data = options.InMemory ? null : options.DataDirectory;
+        if (data is not null)
+        {
+            AtomicFile.CreateDirectory(data);
+        }
+
+        _fleet = FleetRegistry.Open(data, options.HeartbeatWaitMs);
+        _audit = AuditLog.Open(data, Log);
+        _uploads = UploadLedger.Open(data, Log);
+        _tasks = TaskBoard.Open(data, _fleet, Log);
     }
 
     /// <summary>Orgs and tokens (for <c>orac serve</c>'s first-run bootstrap and for tests).</summary>
@@ -62,6 +77,10 @@ public sealed partial class OracServer : IAsyncDisposable
         IPEndPoint endpoint = ParseListen(options.Listen);
         auth ??= options.InMemory ? AuthStore.InMemory() : AuthStore.Open(options.DataDirectory);
         log ??= Console.Error;
+        if (options.HeartbeatWaitMs is < 1 or > 600_000)
+        {
+            throw new OracException($"bad heartbeat wait {options.HeartbeatWaitMs} ms: expected 1 to 600000", OracException.Usage);
+        }
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -76,8 +95,19 @@ public sealed partial class OracServer : IAsyncDisposable
             k.Listen(endpoint);
         });
         WebApplication app = builder.Build();
-        var server = new OracServer(app, options, store, auth, log);
+        OracServer server;
+        try
+        {
+            server = new OracServer(app, options, store, auth, log);
+        }
+        catch
+        {
+            ((IDisposable)app).Dispose();
+            throw;
+        }
+
         server.Configure(app);
+        app.Lifetime.ApplicationStopping.Register(server._fleet.WakeAll);
         return server;
     }
 
@@ -109,7 +139,13 @@ public sealed partial class OracServer : IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public ValueTask DisposeAsync() => _app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _tasks.Dispose();
+        _audit.Dispose();
+        _uploads.Dispose();
+    }
 
     /// <summary>Every registered route as (method, pattern, access), for tests that check each one is guarded.</summary>
     internal IReadOnlyList<(string Method, string Pattern, Access Access)> Routes()
@@ -183,6 +219,7 @@ public sealed partial class OracServer : IAsyncDisposable
         MapIngest(app);
         MapQueries(app);
         MapAdmin(app);
+        MapFleet(app);
         MapUi(app);
     }
 

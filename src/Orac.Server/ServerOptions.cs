@@ -20,4 +20,7 @@ public sealed record ServerOptions
 
     /// <summary>Longest time range one query may cover (default 30 days).</summary>
     public TimeSpan MaxQueryRange { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>Longest a fleet heartbeat is held open (long poll), ms (default 20 000); an agent is online while seen within 3 × this.</summary>
+    public int HeartbeatWaitMs { get; init; } = 20_000;
 }

@@ -25,6 +25,20 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
         ("GET", "/api/v1/status", Access.Read, "/api/v1/status"),
         ("POST", "/api/v1/orgs", Access.Admin, "/api/v1/orgs"),
         ("POST", "/api/v1/tokens", Access.Admin, "/api/v1/tokens"),
+        ("POST", "/api/v1/agents/register", Access.Ingest, "/api/v1/agents/register"),
+        ("POST", "/api/v1/agents/{id}/heartbeat", Access.Ingest, "/api/v1/agents/auth-agent/heartbeat?wait=0"),
+        ("POST", "/api/v1/agents/{id}/tasks/{taskId}/result", Access.Ingest, "/api/v1/agents/auth-agent/tasks/{newtask}/result?state=failed&reason=test"),
+        ("GET", "/api/v1/agents", Access.Read, "/api/v1/agents"),
+        ("POST", "/api/v1/agents/settings", Access.Admin, "/api/v1/agents/settings"),
+        ("POST", "/api/v1/tasks", Access.Read, "/api/v1/tasks"),
+        ("GET", "/api/v1/tasks", Access.Read, "/api/v1/tasks"),
+        ("GET", "/api/v1/tasks/{id}", Access.Read, "/api/v1/tasks/{task}"),
+        ("GET", "/api/v1/tasks/{id}/top", Access.Read, "/api/v1/tasks/{task}/top"),
+        ("GET", "/api/v1/tasks/{id}/flame", Access.Read, "/api/v1/tasks/{task}/flame"),
+        ("GET", "/api/v1/tasks/{id}/hosts", Access.Read, "/api/v1/tasks/{task}/hosts"),
+        ("GET", "/api/v1/tasks/{id}/export", Access.Read, "/api/v1/tasks/{task}/export?format=folded"),
+        ("GET", "/api/v1/tasks/{id}/results", Access.Read, "/api/v1/tasks/{task}/results"),
+        ("GET", "/api/v1/audit", Access.Admin, "/api/v1/audit"),
         ("GET", "/healthz", Access.Public, "/healthz"),
         ("GET", "/", Access.Public, "/"),
         ("GET", "/ui/{**path}", Access.Public, "/ui/index.html"),
@@ -54,8 +68,9 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
     [MemberData(nameof(Guarded))]
     public async Task GuardedRoute_RefusesMissingWrongRoleAndOtherOrg(string route)
     {
-        var r = Routes.Single(x => x.Method + " " + x.Pattern == route);
-        var method = new HttpMethod(r.Method);
+        var template = Routes.Single(x => x.Method + " " + x.Pattern == route);
+        var method = new HttpMethod(template.Method);
+        var r = template with { Path = await PathFor(template.Path) };
 
         TestServer.AssertError(await s.Send(method, r.Path, null, Body(r)), 401);
         TestServer.AssertError(await s.Send(method, r.Path, "orac_notatoken", Body(r)), 401);
@@ -71,7 +86,7 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
         foreach (Role role in Enum.GetValues<Role>())
         {
             bool allowed = new AccessMetadata(r.Access).Allows(role);
-            var res = await s.Send(method, r.Path, s.Tokens[("a", role)], Body(r));
+            var res = await s.Send(method, await PathFor(template.Path), s.Tokens[("a", role)], Body(r));
             if (allowed)
             {
                 Assert.True(res.Status is >= 200 and < 300, $"{route} with a {role} token of its own org: {res.Status} {res.Body}");
@@ -161,6 +176,37 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
         }
     }
 
+    /// <summary>
+    /// Fills a fleet path: registers agent <c>auth-agent</c> (host <c>auth-host</c>) in org a; <c>{task}</c> is one
+    /// profile task of it, <c>{newtask}</c> a fresh one per call (a part finishes only once).
+    /// </summary>
+    private async Task<string> PathFor(string path)
+    {
+        if (!path.Contains('{', StringComparison.Ordinal) && !path.StartsWith("/api/v1/agents/auth-agent", StringComparison.Ordinal))
+        {
+            return path;
+        }
+
+        var reg = await s.Send(HttpMethod.Post, "/api/v1/agents/register", s.Tokens[("a", Role.Ingest)], Json("""{"id":"auth-agent","hostname":"auth-host"}"""));
+        Assert.Equal(200, reg.Status);
+        if (path.Contains("{task}", StringComparison.Ordinal))
+        {
+            _task ??= await NewTask();
+            return path.Replace("{task}", _task, StringComparison.Ordinal);
+        }
+
+        return path.Contains("{newtask}", StringComparison.Ordinal) ? path.Replace("{newtask}", await NewTask(), StringComparison.Ordinal) : path;
+    }
+
+    private string? _task;
+
+    private async Task<string> NewTask()
+    {
+        var t = await s.Send(HttpMethod.Post, "/api/v1/tasks", s.Tokens[("a", Role.Admin)], Json("""{"kind":"profile","selector":"{host=\"auth-host\"}","durationMs":1000}"""));
+        Assert.True(t.Status == 201, t.Body);
+        return TestServer.Json(t.Body).GetProperty("id").GetString()!;
+    }
+
     private static string WithParam(string path, string param) => path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + param;
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
@@ -170,6 +216,10 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
         "/ingest" or "/api/v1/profiles" => new StringContent("main;cross 1\n", Encoding.UTF8, "text/plain"),
         "/api/v1/orgs" => Json($$"""{"org":"o{{Guid.NewGuid().ToString("N")[..12]}}"}"""),
         "/api/v1/tokens" => Json("""{"org":"a","role":"read","name":"t"}"""),
+        "/api/v1/agents/register" => Json("""{"id":"auth-agent","hostname":"auth-host"}"""),
+        "/api/v1/agents/{id}/heartbeat" => Json("""{"settingsVersion":1}"""),
+        "/api/v1/agents/settings" => Json("""{"selector":"{host=\"auth-host\"}","hz":50}"""),
+        "/api/v1/tasks" => Json("""{"kind":"profile","selector":"{host=\"auth-host\"}","durationMs":1000}"""),
         _ => null,
     };
 }

@@ -214,6 +214,13 @@ public sealed class TaskRequest
     public long DeadlineMs { get; init; }
 }
 
+/// <summary>Answer to a task result (<c>POST /api/v1/agents/{id}/tasks/{taskId}/result</c>).</summary>
+public sealed class TaskResultAck
+{
+    /// <summary>True when the result arrived after the task's deadline: kept and shown, but the task stays partial.</summary>
+    public bool Late { get; init; }
+}
+
 /// <summary>One host's part of a task as the server reports it.</summary>
 public sealed class TaskPart
 {

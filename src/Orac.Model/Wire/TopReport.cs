@@ -113,6 +113,8 @@ public sealed class TopRow
 [JsonSerializable(typeof(FleetSetRequest))]
 [JsonSerializable(typeof(FleetSetResult))]
 [JsonSerializable(typeof(AuditDocument))]
+[JsonSerializable(typeof(AuditEntry))]
+[JsonSerializable(typeof(TaskResultAck))]
 public sealed partial class OracJsonContext : JsonSerializerContext
 {
 }

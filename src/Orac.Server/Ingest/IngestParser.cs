@@ -284,7 +284,7 @@ public static class IngestParser
         return body[..Math.Min(body.Length, 512)].Contains((byte)0) ? "pprof" : "folded";
     }
 
-    private static ReadOnlyMemory<byte> Gunzip(ReadOnlyMemory<byte> body, long maxBytes)
+    internal static ReadOnlyMemory<byte> Gunzip(ReadOnlyMemory<byte> body, long maxBytes)
     {
         ReadOnlySpan<byte> s = body.Span;
         if (s.Length < 2 || s[0] != 0x1f || s[1] != 0x8b)
