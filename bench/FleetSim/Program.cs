@@ -19,7 +19,7 @@ public static class Program
         if (args.Length == 0)
         {
             Console.Error.WriteLine("usage: fleetsim ingest|seed|query --server URL --token T --source FOLDED [options]");
-            Console.Error.WriteLine("       fleetsim agents --server URL --token T --agents N --duration S [--task-every S] [--task-duration MS] [--task-deadline MS] [--uploads 0|1] [--pid SERVER_PID]");
+            Console.Error.WriteLine("       fleetsim agents --server URL --token T --agents N --duration S [--task-every S (0: none)] [--task-duration MS] [--task-deadline MS] [--uploads 0|1] [--pid SERVER_PID]");
             return 2;
         }
 

@@ -272,14 +272,9 @@ public sealed class SimAgent
 
             if (task.Kind == TaskKinds.Profile)
             {
-                bool late = false;
-                using (var answer = JsonDocument.Parse(body))
-                {
-                    late = answer.RootElement.ValueKind == JsonValueKind.Object
-                        && answer.RootElement.TryGetProperty("late", out JsonElement l) && l.ValueKind == JsonValueKind.True;
-                }
-
-                _stats.ResultSent(task.Id, total, late);
+                TaskResultAck ack = JsonSerializer.Deserialize(body, s_json.TaskResultAck)
+                    ?? throw new JsonException("the answer to a result is null");
+                _stats.ResultSent(task.Id, total, ack.Late);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
