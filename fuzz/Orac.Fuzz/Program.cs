@@ -31,6 +31,7 @@ public static class Program
         ["pprof"] = data => Orac.Formats.Pprof.PprofFuzz.Run(data),
         ["speedscope"] = data => Orac.Formats.Speedscope.SpeedscopeFuzz.Run(data),
         ["wal"] = data => Orac.Storage.WalFuzz.Run(data),
+        ["task-result"] = data => Orac.Server.Fleet.TaskResultFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>

@@ -59,7 +59,21 @@ public sealed partial class OracServer
     {
         string org = Orgs(ctx, who!, single: true)[0];
         string id = RouteValue(ctx, "id");
-        AgentHeartbeat beat = await ReadJson(ctx, Json.AgentHeartbeat).ConfigureAwait(false);
+        AgentHeartbeat sent = await ReadJson(ctx, Json.AgentHeartbeat).ConfigureAwait(false);
+
+        // Fields left out (or null) are empty, not null.
+        var beat = new AgentHeartbeat
+        {
+            SettingsVersion = sent.SettingsVersion,
+            Overhead = sent.Overhead ?? new AgentOverhead(),
+            Spool = sent.Spool ?? new SpoolStats(),
+            UploadedSamples = sent.UploadedSamples,
+            RunningTasks = sent.RunningTasks ?? [],
+        };
+        if (beat.RunningTasks.Count > 1000)
+        {
+            throw new ApiException(400, $"bad heartbeat: {beat.RunningTasks.Count} running tasks (at most 1000)");
+        }
         int wait = IntParam(ctx, "wait", _fleet.HeartbeatWaitMs, 0, int.MaxValue);
         wait = Math.Min(wait, _fleet.HeartbeatWaitMs);
         AgentState agent = _fleet.Find(org, id) ?? throw new ApiException(404, $"no agent '{AuthStore.Escape(id)}' in org '{org}': register first");
@@ -125,7 +139,7 @@ public sealed partial class OracServer
             ParsedResult parsed;
             try
             {
-                parsed = await Task.Run(() => TaskResults.Parse(task.Doc.Kind, body, _options.MaxBodyBytes * 4)).ConfigureAwait(false);
+                parsed = await Task.Run(() => TaskResults.Parse(task.Doc.Kind, body, _options.MaxBodyBytes * 4, _options.MaxBodyBytes)).ConfigureAwait(false);
             }
             catch (OracException e)
             {

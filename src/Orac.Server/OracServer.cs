@@ -53,11 +53,14 @@ public sealed partial class OracServer : IAsyncDisposable
             AtomicFile.CreateDirectory(data);
         }
 
-        _fleet = FleetRegistry.Open(data, options.HeartbeatWaitMs);
+        _fleet = FleetRegistry.Open(data, options.HeartbeatWaitMs, Log);
         _audit = AuditLog.Open(data, Log);
         _uploads = UploadLedger.Open(data, Log);
         _tasks = TaskBoard.Open(data, _fleet, Log);
     }
+
+    /// <summary>The fleet's agents (tests).</summary>
+    internal FleetRegistry AgentRegistry => _fleet;
 
     /// <summary>Orgs and tokens (for <c>orac serve</c>'s first-run bootstrap and for tests).</summary>
     public AuthStore Auth { get; }
@@ -108,6 +111,7 @@ public sealed partial class OracServer : IAsyncDisposable
 
         server.Configure(app);
         app.Lifetime.ApplicationStopping.Register(server._fleet.WakeAll);
+        app.Lifetime.ApplicationStopped.Register(server._fleet.Flush);
         return server;
     }
 
@@ -142,6 +146,7 @@ public sealed partial class OracServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync().ConfigureAwait(false);
+        _fleet.Flush();
         _tasks.Dispose();
         _audit.Dispose();
         _uploads.Dispose();

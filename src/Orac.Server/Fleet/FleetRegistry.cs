@@ -28,13 +28,19 @@ internal sealed class FleetRegistry
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Org, string Id), AgentState> _agents = [];
     private readonly TimeProvider _time;
+    private readonly Action<string> _log;
+    private bool _savePending;
 
-    private FleetRegistry(string? path, int heartbeatWaitMs, TimeProvider time)
+    private FleetRegistry(string? path, int heartbeatWaitMs, TimeProvider time, Action<string> log)
     {
         _path = path;
         HeartbeatWaitMs = heartbeatWaitMs;
         _time = time;
+        _log = log;
     }
+
+    /// <summary>Longest a registration waits to be written to fleet.json, ms.</summary>
+    public const int SaveDelayMs = 200;
 
     /// <summary>Longest a heartbeat is held open, ms; an agent is online while it was seen within 3 × this.</summary>
     public int HeartbeatWaitMs { get; }
@@ -44,10 +50,10 @@ internal sealed class FleetRegistry
     /// does not parse is an <see cref="OracException"/> naming the file and the byte offset: agents are never dropped
     /// silently.
     /// </summary>
-    public static FleetRegistry Open(string? dataDirectory, int heartbeatWaitMs, TimeProvider? time = null)
+    public static FleetRegistry Open(string? dataDirectory, int heartbeatWaitMs, Action<string> log, TimeProvider? time = null)
     {
         string? path = dataDirectory is null ? null : Path.Combine(dataDirectory, FileName);
-        var registry = new FleetRegistry(path, heartbeatWaitMs, time ?? TimeProvider.System);
+        var registry = new FleetRegistry(path, heartbeatWaitMs, time ?? TimeProvider.System, log);
         if (path is not null && File.Exists(path))
         {
             registry.Load(path);
@@ -161,7 +167,7 @@ internal sealed class FleetRegistry
 
             if (persist)
             {
-                Save();
+                ScheduleSave();
             }
 
             return (new AgentRegistration { AgentId = a.Info.Id, Org = org, Settings = a.Settings, HeartbeatWaitMs = HeartbeatWaitMs }, changed, isNew);
@@ -451,8 +457,60 @@ internal sealed class FleetRegistry
         return matched;
     }
 
+    /// <summary>Open heartbeats now, all orgs (tests and status).</summary>
+    public int OpenHeartbeats()
+    {
+        lock (_gate)
+        {
+            return _agents.Values.Sum(a => a.OpenHeartbeats);
+        }
+    }
+
+    /// <summary>
+    /// Registrations are written within <see cref="SaveDelayMs"/> ms, together: a thousand agents starting at once
+    /// cost a few writes, not a thousand. A registration lost to a crash in between costs nothing lasting: the agent's
+    /// next heartbeat gets 404 and it registers again. Settings changes are written before they are answered.
+    /// </summary>
+    private void ScheduleSave()
+    {
+        if (_path is null || _savePending)
+        {
+            return;
+        }
+
+        _savePending = true;
+        _ = Task.Delay(SaveDelayMs).ContinueWith(
+            _ =>
+            {
+                try
+                {
+                    Flush();
+                }
+                catch (OracException e)
+                {
+                    _log(e.Message);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>Writes fleet.json now when a registration is waiting to be written (server stopping).</summary>
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            if (_savePending)
+            {
+                Save();
+            }
+        }
+    }
+
     private void Save()
     {
+        _savePending = false;
         if (_path is null)
         {
             return;

@@ -29,6 +29,7 @@ internal sealed class TaskBoard : IDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, TaskEntry> _tasks = new(StringComparer.Ordinal);
     private bool _disposed;
+    private long _seq;
 
     private TaskBoard(string? dir, FleetRegistry registry, Action<string> log, TimeProvider time)
     {
@@ -87,6 +88,11 @@ internal sealed class TaskBoard : IDisposable
         }
 
         loaded.Sort((a, b) => b.Doc.CreatedMs.CompareTo(a.Doc.CreatedMs));
+        for (int i = loaded.Count - 1; i >= 0; i--)
+        {
+            loaded[i].Seq = ++_seq;
+        }
+
         foreach (TaskEntry e in loaded.Skip(Kept))
         {
             Delete(e);
@@ -246,7 +252,7 @@ internal sealed class TaskBoard : IDisposable
             State = "running",
             Parts = [.. agents.Select(a => new TaskPart { AgentId = a.Info.Id, Host = a.Info.Hostname, State = PartStates.Queued })],
         };
-        var entry = new TaskEntry(doc, _dir is null ? null : Path.Combine(_dir, id));
+        var entry = new TaskEntry(doc, _dir is null ? null : Path.Combine(_dir, id)) { Seq = Interlocked.Increment(ref _seq) };
         if (entry.Dir is not null)
         {
             AtomicFile.CreateDirectory(entry.Dir);
@@ -259,7 +265,7 @@ internal sealed class TaskBoard : IDisposable
             _tasks[id] = entry;
             if (_tasks.Count > Kept)
             {
-                evicted.AddRange(_tasks.Values.OrderBy(t => t.Doc.CreatedMs).Take(_tasks.Count - Kept));
+                evicted.AddRange(_tasks.Values.OrderBy(t => t.Seq).Take(_tasks.Count - Kept));
                 foreach (TaskEntry e in evicted)
                 {
                     _tasks.Remove(e.Doc.Id);
@@ -302,7 +308,7 @@ internal sealed class TaskBoard : IDisposable
         List<TaskEntry> entries;
         lock (_gate)
         {
-            entries = [.. _tasks.Values.Where(t => t.Doc.Org == org).OrderByDescending(t => t.Doc.CreatedMs).ThenBy(t => t.Doc.Id, StringComparer.Ordinal).Take(limit)];
+            entries = [.. _tasks.Values.Where(t => t.Doc.Org == org).OrderByDescending(t => t.Seq).Take(limit)];
         }
 
         return [.. entries.Select(Snapshot)];
@@ -399,7 +405,8 @@ internal sealed class TaskBoard : IDisposable
         lock (e.Gate)
         {
             int index = e.Doc.Parts.IndexOf(part);
-            late = part.State == PartStates.TimedOut || part.FinishedMs > e.Doc.DeadlineMs;
+            // Late: after the deadline, or after the task's answer was given without it (a result racing the deadline timer).
+            late = part.State == PartStates.TimedOut || part.FinishedMs > e.Doc.DeadlineMs || e.Doc.State != "running";
             part.Late = late;
             part.State = result is not null ? PartStates.Done : PartStates.Failed;
             part.Reason = result is not null ? null : failure;
@@ -745,6 +752,9 @@ internal sealed class TaskEntry(TaskDocument doc, string? dir)
     public Lock WriteGate { get; } = new();
 
     public bool SavePending { get; set; }
+
+    /// <summary>Creation order on this server (ties of <see cref="TaskDocument.CreatedMs"/> broken).</summary>
+    public long Seq { get; set; }
 
     /// <summary>Parsed profile per part (profile tasks), loaded lazily after a restart.</summary>
     public Profile?[] Profiles { get; } = new Profile?[doc.Parts.Count];

@@ -20,8 +20,11 @@ internal static class TaskResults
     /// <summary>The value column of profile results.</summary>
     public static readonly SampleType CpuNs = new("cpu", "nanoseconds");
 
-    /// <summary>Parses a result body of a task of kind <paramref name="kind"/>; <paramref name="maxBytes"/> caps the decompressed size.</summary>
-    public static ParsedResult Parse(string kind, ReadOnlyMemory<byte> body, long maxBytes)
+    /// <summary>
+    /// Parses a result body of a task of kind <paramref name="kind"/>; <paramref name="maxBytes"/> caps the decompressed
+    /// size of a profile, <paramref name="maxJsonBytes"/> that of a check, pmc or trace report (413 beyond).
+    /// </summary>
+    public static ParsedResult Parse(string kind, ReadOnlyMemory<byte> body, long maxBytes, long maxJsonBytes)
     {
         if (body.IsEmpty)
         {
@@ -33,6 +36,11 @@ internal static class TaskResults
         {
             Profile read = ProfileJson.Read(new MemoryStream(bytes.ToArray(), writable: false), "result");
             return new ParsedResult(bytes.ToArray(), CpuColumn(read));
+        }
+
+        if (bytes.Length > maxJsonBytes)
+        {
+            throw new ApiException(413, $"a {kind} result is larger than {maxJsonBytes} bytes once decompressed");
         }
 
         try
@@ -150,7 +158,7 @@ public static class TaskResultFuzz
         string kind = TaskKinds.All[data[0] % TaskKinds.All.Count];
         try
         {
-            ParsedResult r = TaskResults.Parse(kind, data.AsMemory(1), 1 << 22);
+            ParsedResult r = TaskResults.Parse(kind, data.AsMemory(1), 1 << 22, 1 << 20);
             if (r.Profile is { } p)
             {
                 Profile merged = TaskResults.MergeHosts([("a", p), ("b", p)]);
