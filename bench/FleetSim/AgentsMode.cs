@@ -92,7 +92,9 @@ internal static class AgentsMode
         Program.Emit("lastseen_max_age_ms", maxAge, "ms (oldest lastSeen seen)");
         Program.Emit("heartbeats", s.Heartbeats, "count (answered)");
         Program.Emit("heartbeat_errors", s.HeartbeatErrors, "count");
-        Program.Emit("heartbeat_early", s.EarlyAnswers, "count (empty answers before the hold ended)");
+        double[] early = s.EarlyMs();
+        Program.Emit("heartbeat_early", s.EarlyAnswers, "count (empty answers more than 50 ms before the hold ended)");
+        Program.Emit("heartbeat_early_max_ms", early.Length == 0 ? 0 : early[^1], "ms (how early the earliest came)");
         Program.Emit("reregistrations", s.Reregistrations, "count");
         // Only empty answers after a full hold measure lateness; a task or settings change ends the hold early on purpose.
         Program.Emit("heartbeats_held", late.Length, "count (empty answers after a full 20 s hold)");

@@ -12,6 +12,7 @@ public sealed class SimStats
 {
     private readonly Lock _gate = new();
     private readonly List<double> _heartbeatLateMs = [];
+    private readonly List<double> _earlyMs = [];
     private readonly Dictionary<string, int> _heldPerAgent = [];
     private readonly Dictionary<string, List<double>> _taskReceivedMs = [];
     private readonly Dictionary<string, TaskSent> _taskSent = [];
@@ -26,13 +27,19 @@ public sealed class SimStats
     private long _uploadErrors;
     private long _uploadDuplicates;
 
+    /// <summary>
+    /// How early an empty heartbeat answer may come and still count as a full hold, ms: the server times the hold with a
+    /// coarse monotonic clock (Linux <c>Environment.TickCount64</c> ticks every few ms) from when it has read the request.
+    /// </summary>
+    public const double ClockSlackMs = 50;
+
     /// <summary>Heartbeats answered 2xx, held or not.</summary>
     public long Heartbeats => Interlocked.Read(ref _heartbeats);
 
     /// <summary>Heartbeats that failed: network error, timeout, or a status other than 2xx and 404.</summary>
     public long HeartbeatErrors => Interlocked.Read(ref _heartbeatErrors);
 
-    /// <summary>Empty heartbeat answers (no task, no settings) that came before the expected hold was over.</summary>
+    /// <summary>Empty heartbeat answers (no task, no settings) that came more than <see cref="ClockSlackMs"/> before the expected hold was over.</summary>
     public long EarlyAnswers => Interlocked.Read(ref _earlyAnswers);
 
     /// <summary>Times an agent registered again because its heartbeat got 404.</summary>
@@ -81,19 +88,27 @@ public sealed class SimStats
 
     internal void Reregistered() => Interlocked.Increment(ref _reregistrations);
 
-    /// <summary>An empty answer after the hold: <paramref name="lateMs"/> = round trip − expected hold (negative: early).</summary>
+    /// <summary>
+    /// An empty answer: <paramref name="lateMs"/> = round trip − expected hold. Up to <see cref="ClockSlackMs"/> early
+    /// counts as on time (lateness 0); earlier is an early answer, kept apart.
+    /// </summary>
     internal void HeartbeatHeld(string agent, double lateMs)
     {
         Interlocked.Increment(ref _heartbeats);
-        if (lateMs < 0)
+        if (lateMs < -ClockSlackMs)
         {
             Interlocked.Increment(ref _earlyAnswers);
+            lock (_gate)
+            {
+                _earlyMs.Add(-lateMs);
+            }
+
             return;
         }
 
         lock (_gate)
         {
-            _heartbeatLateMs.Add(lateMs);
+            _heartbeatLateMs.Add(Math.Max(0, lateMs));
             _heldPerAgent[agent] = _heldPerAgent.GetValueOrDefault(agent) + 1;
         }
     }
@@ -158,6 +173,17 @@ public sealed class SimStats
         lock (_gate)
         {
             double[] a = [.. _heartbeatLateMs];
+            Array.Sort(a);
+            return a;
+        }
+    }
+
+    /// <summary>How early each early empty answer came, ms, sorted.</summary>
+    public double[] EarlyMs()
+    {
+        lock (_gate)
+        {
+            double[] a = [.. _earlyMs];
             Array.Sort(a);
             return a;
         }
