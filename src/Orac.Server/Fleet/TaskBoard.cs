@@ -422,6 +422,7 @@ internal sealed class TaskBoard : IDisposable
                 }
 
                 e.Merged = null;
+                e.ResultVersion++;
             }
 
             if (e.Doc.State != "running")
@@ -588,18 +589,25 @@ internal sealed class TaskBoard : IDisposable
     /// <summary>The merged profile of a profile task (cached until the next result), every sample labelled <c>host</c>.</summary>
     public static Profile Merged(TaskEntry e)
     {
+        long version;
         lock (e.Gate)
         {
             if (e.Merged is { } m)
             {
                 return m;
             }
+
+            version = e.ResultVersion;
         }
 
         Profile merged = TaskResults.MergeHosts(HostProfiles(e));
         lock (e.Gate)
         {
-            e.Merged = merged;
+            // A result that arrived meanwhile makes this merge stale: answer it, but do not keep it.
+            if (e.ResultVersion == version)
+            {
+                e.Merged = merged;
+            }
         }
 
         return merged;
@@ -763,6 +771,9 @@ internal sealed class TaskEntry(TaskDocument doc, string? dir)
     public byte[]?[] Raw { get; } = new byte[]?[doc.Parts.Count];
 
     public Profile? Merged { get; set; }
+
+    /// <summary>Bumped by every result, so a merge computed meanwhile is not cached.</summary>
+    public long ResultVersion { get; set; }
 
     public ITimer? Timer { get; set; }
 
