@@ -19,6 +19,7 @@ public static class Program
         if (args.Length == 0)
         {
             Console.Error.WriteLine("usage: fleetsim ingest|seed|query --server URL --token T --source FOLDED [options]");
+            Console.Error.WriteLine("       fleetsim agents --server URL --token T --agents N --duration S [--task-every S (0: none)] [--task-duration MS] [--task-deadline MS] [--uploads 0|1] [--pid SERVER_PID]");
             return 2;
         }
 
@@ -34,6 +35,7 @@ public static class Program
             "ingest" => await Ingest(http, o),
             "seed" => await Seed(http, o),
             "query" => await Query(http, o),
+            "agents" => await AgentsMode.Run(http, o),
             _ => 2,
         };
     }
@@ -170,9 +172,9 @@ public static class Program
         return total > 0 ? 0 : 1;
     }
 
-    private static double Pct(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+    internal static double Pct(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
-    private static void Emit(string name, double value, string unit) =>
+    internal static void Emit(string name, double value, string unit) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}\t{value:0.###}\t{unit}"));
 }
 
@@ -194,6 +196,11 @@ internal sealed record Options
     public string Range { get; init; } = "24h";
     public int Runs { get; init; } = 5;
     public string Format { get; init; } = "pprof";
+    public int TaskEverySeconds { get; init; } = 30;
+    public int TaskDurationMs { get; init; } = 2000;
+    public int TaskDeadlineMs { get; init; } = 15_000;
+    public bool Uploads { get; init; }
+    public int Pid { get; init; }
 
     public static Options Parse(string[] a)
     {
@@ -218,6 +225,11 @@ internal sealed record Options
                 "--service" => o with { QueryService = v },
                 "--range" => o with { Range = v },
                 "--runs" => o with { Runs = n() },
+                "--task-every" => o with { TaskEverySeconds = n() },
+                "--task-duration" => o with { TaskDurationMs = n() },
+                "--task-deadline" => o with { TaskDeadlineMs = n() },
+                "--uploads" => o with { Uploads = n() != 0 },
+                "--pid" => o with { Pid = n() },
                 "--format" => o with { Format = v is "pprof" or "folded" ? v : throw new ArgumentException("--format pprof|folded") },
                 _ => throw new ArgumentException($"unknown option {a[i]}"),
             };

@@ -348,7 +348,7 @@ public sealed partial class OracServer : IAsyncDisposable
         {
             if (single)
             {
-                throw new ApiException(400, "ingest needs exactly one org, not '*'");
+                throw new ApiException(400, $"{ctx.Request.Method} {ctx.Request.Path} acts on exactly one org, not '*'");
             }
 
             return Auth.Orgs();
@@ -356,7 +356,7 @@ public sealed partial class OracServer : IAsyncDisposable
 
         if (names.Length == 0 || (single && names.Length > 1))
         {
-            throw new ApiException(400, single ? "ingest needs exactly one org" : "no org named");
+            throw new ApiException(400, single ? $"{ctx.Request.Method} {ctx.Request.Path} acts on exactly one org" : "no org named");
         }
 
         foreach (string n in names)

@@ -340,6 +340,10 @@ public sealed class FleetTests(TestServer s) : IClassFixture<TestServer>
         TestServer.AssertError(await inA.Result(idB, """{"x":1}"""u8.ToArray()), 404);
         TestServer.AssertError(await s.Get($"/api/v1/tasks/{idB}/results", ReadA), 404);
 
+        // An admin acts on one org at a time here.
+        Assert.Contains("exactly one org", TestServer.AssertError(await s.Get("/api/v1/agents?org=a,b", AdminA), 400), StringComparison.Ordinal);
+        Assert.DoesNotContain("a-host-" + t, (await s.Get("/api/v1/agents", AdminA, scopeOrg: "b")).Body, StringComparison.Ordinal);
+
         // A heartbeat for an agent that org a never registered is 404 (register again).
         var stranger = Agent("never-registered-" + t, "x");
         using var content = FleetAgent.Json("{}");
