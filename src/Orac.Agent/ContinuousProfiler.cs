@@ -44,6 +44,7 @@ public sealed class ContinuousProfiler : IDisposable
     private long _lostTotal;
     private int _cpus;
     private int _modulesLoaded;
+    private long _allocatedAtLastCollect;
     private string? _openError;
 
     /// <summary>A profiler writing to <paramref name="spool"/>; call <see cref="Start"/>.</summary>
@@ -215,6 +216,7 @@ public sealed class ContinuousProfiler : IDisposable
                 MarkApplied(want.Version);
                 int wait = (int)Math.Clamp((next - DateTime.UtcNow).TotalMilliseconds, 0, 500);
                 sampler.Poll(wait, sink!);
+                KeepYoungGenerationSmall();
                 if (DateTime.UtcNow >= next)
                 {
                     long lost = sampler.Stats.Lost - lostBefore;
@@ -248,6 +250,26 @@ public sealed class ContinuousProfiler : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// The default gen0 budget (sized from the CPU's cache, tens of MB) lets a process that allocates little keep
+    /// touching fresh memory for minutes before its first collection: measured 71 MB RSS after a minute, against
+    /// 49 MB flat with a 1 MB budget (DOTNET_GCgen0size, which one binary for every verb cannot set for one). So
+    /// the agent collects gen0 itself after every <see cref="YoungBudgetBytes"/> allocated, all threads together:
+    /// about one cheap collection every few seconds at 19 Hz.
+    /// </summary>
+    private void KeepYoungGenerationSmall()
+    {
+        long allocated = GC.GetTotalAllocatedBytes(precise: false);
+        if (allocated - _allocatedAtLastCollect >= YoungBudgetBytes)
+        {
+            GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+            _allocatedAtLastCollect = GC.GetTotalAllocatedBytes(precise: false);
+        }
+    }
+
+    /// <summary>Bytes allocated between the agent's own gen0 collections.</summary>
+    public const long YoungBudgetBytes = 1 << 20;
 
     /// <summary>Writes the interval to the spool; returns its end (Unix ms).</summary>
     private long Flush(SampleProfileSink sink, int hz, long startMs, long lost)
