@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using Orac.Agent;
 using Orac.Model;
+using Orac.Server;
+using Orac.Storage;
 
 namespace Orac.Cli.Tests;
 
@@ -107,5 +110,73 @@ public sealed class AgentCommandTests : IDisposable
     {
         string d = AgentCommand.DefaultStateDirectory(n => n == "HOME" ? "/home/u" : null);
         Assert.Equal(SelfOverhead.IsRoot ? "/var/lib/orac-agent" : "/home/u/.local/state/orac-agent", d);
+    }
+
+    [Fact]
+    public async Task Agent_RegistersWithARealServer_PrintsOneLine_StopsOnInterrupt()
+    {
+        await using var store = new MemoryProfileStore();
+        await using OracServer server = OracServer.Create(new ServerOptions { Listen = "127.0.0.1:0", DataDirectory = Path.Combine(_dir, "data") }, store, log: TextWriter.Null);
+        Assert.NotNull(server.Auth.Bootstrap()); // creates the org 'local'
+        string ingest = server.Auth.CreateToken("local", Orac.Server.Auth.Role.Ingest, "agents");
+        await server.StartAsync();
+
+        var err = new SyncWriter();
+        CliContext ctx = Context(err);
+        Task<int> run = Task.Run(() => Program.Run(["agent", "--server", server.Address!.ToString(), "--token", ingest, "--state", Path.Combine(_dir, "state"), "--no-profile", "--label", "service_name=clitest"], ctx));
+        var watch = Stopwatch.StartNew();
+        while (!err.ToString().Contains("registered host", StringComparison.Ordinal))
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20) && !run.IsCompleted, "no registration line:\n" + err);
+            await Task.Delay(50);
+        }
+
+        string line = Assert.Single(err.ToString().Split('\n'), l => l.Contains("registered host", StringComparison.Ordinal));
+        Assert.Matches(@"^orac agent: registered host \S+ as \S+ in org local \(capabilities: [a-z, ]+\)$", line.TrimEnd('\r'));
+        Assert.True(File.Exists(Path.Combine(_dir, "state", "agent-id")));
+
+        await ctx.Interrupt.CancelAsync();
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("orac agent: stopped;", err.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err.ToString(), StringComparison.Ordinal);
+        await server.StopAsync();
+    }
+
+    /// <summary>A StringWriter safe to read while the agent writes from its threads.</summary>
+    private sealed class SyncWriter : StringWriter
+    {
+        private readonly object _gate = new();
+
+        public override void Write(char value)
+        {
+            lock (_gate)
+            {
+                base.Write(value);
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            lock (_gate)
+            {
+                base.Write(value);
+            }
+        }
+
+        public override void WriteLine(string? value)
+        {
+            lock (_gate)
+            {
+                base.WriteLine(value);
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (_gate)
+            {
+                return base.ToString();
+            }
+        }
     }
 }

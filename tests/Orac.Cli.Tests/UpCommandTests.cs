@@ -108,6 +108,13 @@ public sealed class UpCommandTests : IDisposable
         File.SetUnixFileMode(_dir, (UnixFileMode)Convert.ToInt32("777", 8));
         string[] args = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", ServerProcess.Binary, "up", "--listen", "127.0.0.1:0", "--data", Path.Combine(_dir, "data")];
         using ServerProcess up = ServerProcess.StartProgram("/usr/bin/setpriv", args, expectToken: true, new Dictionary<string, string> { ["XDG_CONFIG_HOME"] = Path.Combine(_dir, "config"), ["HOME"] = _dir });
+        // The address line (stdout) can be read before the stderr lines written ahead of it.
+        var watch = Stopwatch.StartNew();
+        while (!up.Output.Contains("not recording this host", StringComparison.Ordinal) && watch.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Thread.Sleep(50);
+        }
+
         string[] lines = up.Output.Split('\n');
         string line = Assert.Single(lines, l => l.Contains("not recording this host", StringComparison.Ordinal));
         Assert.StartsWith("orac up: not recording this host (not permitted to open perf events", line, StringComparison.Ordinal);
