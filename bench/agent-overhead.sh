@@ -9,6 +9,7 @@
 #
 #   bench/agent-overhead.sh                  60 s at 19 Hz
 #   bench/agent-overhead.sh --seconds 30 --hz 49
+#   bench/agent-overhead.sh --no-unit-env    without the Environment= lines of deploy/orac-agent.service
 #
 # Budget: <= 0.5 % of one core and <= 60 MB RSS (peak) at 19 Hz including uploads. Prints a result table;
 # exits 1 when the budget is missed. Needs root (perf_event_open on every CPU).
@@ -17,11 +18,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds=60
 hz=19
 warmup=10
+unit_env=1
 while (($#)); do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --hz) hz="$2"; shift 2 ;;
-    *) echo "usage: bench/agent-overhead.sh [--seconds N] [--hz N]" >&2; exit 2 ;;
+    --no-unit-env) unit_env=0; shift ;;
+    *) echo "usage: bench/agent-overhead.sh [--seconds N] [--hz N] [--no-unit-env]" >&2; exit 2 ;;
   esac
 done
 
@@ -60,7 +63,12 @@ if [[ -z "$url" || -z "$token" ]]; then
   exit 1
 fi
 
-"$bin" agent --server "$url" --token "$token" --hz "$hz" --state "$work/state" --label service_name=bench >"$work/agent.out" 2>"$work/agent.err" &
+# The agent runs with the environment deploy/orac-agent.service gives it (unless --no-unit-env).
+agent_env=()
+if [[ "$unit_env" == 1 ]]; then
+  while IFS= read -r line; do agent_env+=("${line#Environment=}"); done < <(grep -E '^Environment=' "$root/deploy/orac-agent.service")
+fi
+env "${agent_env[@]}" "$bin" agent --server "$url" --token "$token" --hz "$hz" --state "$work/state" --label service_name=bench >"$work/agent.out" 2>"$work/agent.err" &
 agent_pid=$!
 pids+=("$agent_pid")
 
@@ -85,11 +93,11 @@ if ! grep -q "registered host" "$work/agent.err"; then
   exit 1
 fi
 
-awk -v t0="$t0" -v t1="$t1" -v w0="$w0" -v w1="$w1" -v tck="$tck" -v hwm="$hwm" -v rss="$rss" -v hz="$hz" -v n="${uploaded:-0}" -v s="$seconds" 'BEGIN {
+awk -v t0="$t0" -v t1="$t1" -v w0="$w0" -v w1="$w1" -v tck="$tck" -v hwm="$hwm" -v rss="$rss" -v hz="$hz" -v n="${uploaded:-0}" -v s="$seconds" -v envnote="$( ((unit_env)) && echo "environment of deploy/orac-agent.service: ${agent_env[*]}" || echo "default runtime environment")" 'BEGIN {
   wall = w1 - w0; cpu = (t1 - t0) / tck; pct = 100 * cpu / wall;
   peak = hwm / 1024; steady = rss / 1024;
   ok_cpu = pct <= 0.5 ? "ok" : "MISSED"; ok_rss = peak <= 60 ? "ok" : "MISSED";
-  printf "orac agent at %s Hz, uploads every 10 s, %d s measured after a 10 s warm-up (all figures measured)\n", hz, s;
+  printf "orac agent at %s Hz, uploads every 10 s, %d s measured after a 10 s warm-up (all figures measured; %s)\n", hz, s, envnote;
   printf "%-22s %14s %12s  %s\n", "figure", "value", "budget", "result";
   printf "%-22s %12.3f %% %10s %%  %s\n", "CPU, % of one core", pct, "<= 0.5", ok_cpu;
   printf "%-22s %12.2f s %12s\n", "CPU time", cpu, "";
