@@ -511,7 +511,9 @@ internal sealed class FleetRegistry
         (long Seq, FleetFile File)? snapshot = null;
         lock (_gate)
         {
-            if (_savePending)
+            // Also when a snapshot is still being written by another thread: a newer one covers it, so this returns
+            // only once everything registered so far is on disk.
+            if (_savePending || _snapshotSeq > Volatile.Read(ref _writtenSeq))
             {
                 snapshot = Snapshot();
             }
@@ -557,7 +559,7 @@ internal sealed class FleetRegistry
             }
 
             AtomicFile.Write(_path!, stream => JsonSerializer.Serialize(stream, s.File, FleetJsonContext.Default.FleetFile));
-            _writtenSeq = s.Seq;
+            Volatile.Write(ref _writtenSeq, s.Seq);
         }
     }
 }
