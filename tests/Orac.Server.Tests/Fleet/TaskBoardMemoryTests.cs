@@ -2,6 +2,7 @@ using System.Text.Json;
 using Orac.Model;
 using Orac.Model.Wire;
 using Orac.Server.Fleet;
+using Xunit.Abstractions;
 
 namespace Orac.Server.Tests.Fleet;
 
@@ -9,8 +10,10 @@ namespace Orac.Server.Tests.Fleet;
 /// What the task board keeps per result: the bytes, not a parsed profile (one parsed profile of a ~1 KB result held
 /// ~145 KB), so memory is bounded by result bytes; merges and hosts answers are cached for the most recently read
 /// tasks only. And fleet.json is written outside the registry's lock: a slow disk does not stall heartbeats.
+/// GC.GetTotalMemory counts the whole process, so this class runs alone (the fleet-load collection).
 /// </summary>
-public sealed class TaskBoardMemoryTests : IDisposable
+[Collection(FleetLoadCollection.Name)]
+public sealed class TaskBoardMemoryTests(ITestOutputHelper output) : IDisposable
 {
     private const string Org = "o";
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "orac-board-tests-" + Guid.NewGuid().ToString("N"));
@@ -77,6 +80,7 @@ public sealed class TaskBoardMemoryTests : IDisposable
 
         long after = GC.GetTotalMemory(forceFullCollection: true);
         double perPart = (after - before) / (double)(Tasks * Hosts);
+        output.WriteLine($"retained per kept part: {perPart:F0} bytes (measured, GC.GetTotalMemory), result {resultBytes} bytes");
 
         // Kept per part: the task document's part (~0.5 KB) and, without a data folder, the result bytes. A parsed
         // profile per part would be ~145 KB.
