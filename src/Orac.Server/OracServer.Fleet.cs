@@ -291,15 +291,16 @@ public sealed partial class OracServer
     }
 
     /// <summary>The merged profile, or one host's profile when <c>host=</c> is given.</summary>
-    private static Profile TaskProfile(HttpContext ctx, TaskEntry task)
+    private Profile TaskProfile(HttpContext ctx, TaskEntry task)
     {
         string? host = IngestParser.One(ctx.Request.Query, "host");
         if (host is null)
         {
-            return TaskBoard.Merged(task);
+            return _tasks.Merged(task);
         }
 
-        List<(string Host, Profile Profile)> hosts = TaskBoard.HostProfiles(task).Where(h => h.Host == host).ToList();
+        // One host: only its bytes are parsed.
+        List<(string Host, Profile Profile)> hosts = TaskBoard.HostProfiles(task, host);
         if (hosts.Count == 0 && !task.Doc.Parts.Any(p => p.Host == host))
         {
             throw new ApiException(404, $"task {task.Doc.Id} has no host '{AuthStore.Escape(host)}'");
@@ -351,7 +352,7 @@ public sealed partial class OracServer
         TaskEntry task = TaskOf(ctx, who!);
         RequireProfile(task, "hosts");
         TaskDocument doc = TaskBoard.Snapshot(task);
-        List<HostDivergence> hosts = await Task.Run(() => HostComparison.Compare(TaskBoard.HostProfiles(task))).ConfigureAwait(false);
+        List<HostDivergence> hosts = await Task.Run(() => _tasks.Hosts(task)).ConfigureAwait(false);
         await WriteJson(ctx, new HostsDocument { Unit = "nanoseconds", Partial = doc.Partial, Missing = doc.Missing, Hosts = hosts }, Json.HostsDocument).ConfigureAwait(false);
     }
 

@@ -31,6 +31,12 @@ internal sealed class FleetRegistry
     private readonly Action<string> _log;
     private bool _savePending;
 
+    // fleet.json is written outside _gate (an fsync must not stall heartbeats): snapshots are numbered under _gate,
+    // written under _writeGate, and one older than the last written is dropped (the newer one already holds its state).
+    private readonly Lock _writeGate = new();
+    private long _snapshotSeq;
+    private long _writtenSeq;
+
     private FleetRegistry(string? path, int heartbeatWaitMs, TimeProvider time, Action<string> log)
     {
         _path = path;
@@ -421,6 +427,7 @@ internal sealed class FleetRegistry
         }
 
         List<AgentState> matched = Select(org, selector, onlineOnly: false);
+        (long Seq, FleetFile File)? snapshot = null;
         lock (_gate)
         {
             foreach (AgentState a in matched)
@@ -450,10 +457,12 @@ internal sealed class FleetRegistry
 
             if (matched.Count > 0)
             {
-                Save();
+                snapshot = Snapshot();
             }
         }
 
+        // Written before the answer, but outside the lock: heartbeats go on meanwhile.
+        Write(snapshot);
         return matched;
     }
 
@@ -499,29 +508,59 @@ internal sealed class FleetRegistry
     /// <summary>Writes fleet.json now when a registration is waiting to be written (server stopping).</summary>
     public void Flush()
     {
+        (long Seq, FleetFile File)? snapshot = null;
         lock (_gate)
         {
-            if (_savePending)
+            // Also when a snapshot is still being written by another thread: a newer one covers it, so this returns
+            // only once everything registered so far is on disk.
+            if (_savePending || _snapshotSeq > Volatile.Read(ref _writtenSeq))
             {
-                Save();
+                snapshot = Snapshot();
             }
         }
+
+        Write(snapshot);
     }
 
-    private void Save()
+    /// <summary>Held while fleet.json is being written (tests: a slow disk).</summary>
+    internal Lock WriteGate => _writeGate;
+
+    /// <summary>The registry as fleet.json holds it, numbered; null without a data folder. Call under <see cref="_gate"/>.</summary>
+    private (long Seq, FleetFile File)? Snapshot()
     {
         _savePending = false;
         if (_path is null)
         {
-            return;
+            return null;
         }
 
+        // AgentInfo and AgentSettings are replaced, never changed in place, so the entries can be serialized outside the lock.
         var file = new FleetFile
         {
             Agents = [.. _agents.Values.OrderBy(a => a.Org, StringComparer.Ordinal).ThenBy(a => a.Info.Id, StringComparer.Ordinal)
                 .Select(a => new AgentEntry { Org = a.Org, Info = a.Info, Settings = a.Settings, RegisteredMs = a.RegisteredMs, LastSeenMs = a.LastSeenMs })],
         };
-        AtomicFile.Write(_path, stream => JsonSerializer.Serialize(stream, file, FleetJsonContext.Default.FleetFile));
+        return (++_snapshotSeq, file);
+    }
+
+    /// <summary>Writes a snapshot unless a newer one was written already. Call outside <see cref="_gate"/>.</summary>
+    private void Write((long Seq, FleetFile File)? snapshot)
+    {
+        if (snapshot is not { } s)
+        {
+            return;
+        }
+
+        lock (_writeGate)
+        {
+            if (s.Seq <= _writtenSeq)
+            {
+                return;
+            }
+
+            AtomicFile.Write(_path!, stream => JsonSerializer.Serialize(stream, s.File, FleetJsonContext.Default.FleetFile));
+            Volatile.Write(ref _writtenSeq, s.Seq);
+        }
     }
 }
 

@@ -21,6 +21,9 @@ internal sealed class TaskBoard : IDisposable
     /// <summary>Longest collection, ms.</summary>
     public const long MaxDurationMs = 600_000;
 
+    /// <summary>Tasks whose merged profile and hosts answer are kept in memory (the most recently read).</summary>
+    public const int CachedTasks = 8;
+
     private const string TaskFile = "task.json";
     private readonly string? _dir;
     private readonly FleetRegistry _registry;
@@ -30,6 +33,7 @@ internal sealed class TaskBoard : IDisposable
     private readonly Dictionary<string, TaskEntry> _tasks = new(StringComparer.Ordinal);
     private bool _disposed;
     private long _seq;
+    private long _readTick;
 
     private TaskBoard(string? dir, FleetRegistry registry, Action<string> log, TimeProvider time)
     {
@@ -415,13 +419,15 @@ internal sealed class TaskBoard : IDisposable
             part.StartedMs ??= part.FinishedMs;
             if (result is not null)
             {
-                e.Profiles[index] = result.Profile;
+                // Only the bytes are kept (in memory without a data folder): a parsed profile costs far more than
+                // its result, so profiles are parsed again when read, and only the task's merge and hosts are cached.
                 if (e.Dir is null)
                 {
                     e.Raw[index] = result.Stored;
                 }
 
                 e.Merged = null;
+                e.Hosts = null;
                 e.ResultVersion++;
             }
 
@@ -536,8 +542,11 @@ internal sealed class TaskBoard : IDisposable
         return list;
     }
 
-    /// <summary>Hosts with a profile result (late ones included), in part order.</summary>
-    public static List<(string Host, Profile Profile)> HostProfiles(TaskEntry e)
+    /// <summary>
+    /// Hosts with a profile result (late ones included), in part order, parsed from their stored bytes (only the
+    /// parts of <paramref name="host"/> when given).
+    /// </summary>
+    public static List<(string Host, Profile Profile)> HostProfiles(TaskEntry e, string? host = null)
     {
         var list = new List<(string, Profile)>();
         int n;
@@ -549,37 +558,32 @@ internal sealed class TaskBoard : IDisposable
         for (int i = 0; i < n; i++)
         {
             TaskPart p;
-            Profile? profile;
+            byte[]? raw;
             lock (e.Gate)
             {
                 p = e.Doc.Parts[i];
-                profile = e.Profiles[i];
+                raw = e.Raw[i];
             }
 
-            if (p.State != PartStates.Done)
+            if (p.State != PartStates.Done || (host is not null && p.Host != host))
             {
                 continue;
             }
 
-            if (profile is null && e.Dir is not null)
+            string path = e.Dir is null ? "result" : ResultPath(e, p.AgentId);
+            if (raw is null && e.Dir is not null)
             {
-                string path = ResultPath(e, p.AgentId);
                 if (!File.Exists(path))
                 {
                     continue;
                 }
 
-                using FileStream fs = File.OpenRead(path);
-                profile = TaskResults.CpuColumn(ProfileJson.Read(fs, path));
-                lock (e.Gate)
-                {
-                    e.Profiles[i] = profile;
-                }
+                raw = File.ReadAllBytes(path);
             }
 
-            if (profile is not null)
+            if (raw is not null)
             {
-                list.Add((p.Host, profile));
+                list.Add((p.Host, TaskResults.CpuColumn(ProfileJson.Read(new MemoryStream(raw, writable: false), path))));
             }
         }
 
@@ -587,30 +591,97 @@ internal sealed class TaskBoard : IDisposable
     }
 
     /// <summary>The merged profile of a profile task (cached until the next result), every sample labelled <c>host</c>.</summary>
-    public static Profile Merged(TaskEntry e)
+    public Profile Merged(TaskEntry e) =>
+        Cached(e, static e => e.Merged, static (e, m) => e.Merged = m, static e => TaskResults.MergeHosts(HostProfiles(e)));
+
+    /// <summary>How each host differs from the others (cached until the next result).</summary>
+    public List<HostDivergence> Hosts(TaskEntry e) =>
+        Cached(e, static e => e.Hosts, static (e, h) => e.Hosts = h, static e => HostComparison.Compare(HostProfiles(e)));
+
+    private T Cached<T>(TaskEntry e, Func<TaskEntry, T?> get, Action<TaskEntry, T> set, Func<TaskEntry, T> compute)
+        where T : class
     {
         long version;
         lock (e.Gate)
         {
-            if (e.Merged is { } m)
+            e.LastReadTick = Interlocked.Increment(ref _readTick);
+            if (get(e) is { } cached)
             {
-                return m;
+                return cached;
             }
 
             version = e.ResultVersion;
         }
 
-        Profile merged = TaskResults.MergeHosts(HostProfiles(e));
+        T value = compute(e);
         lock (e.Gate)
         {
-            // A result that arrived meanwhile makes this merge stale: answer it, but do not keep it.
-            if (e.ResultVersion == version)
+            // A result that arrived meanwhile makes this answer stale: give it, but do not keep it.
+            if (e.ResultVersion != version)
             {
-                e.Merged = merged;
+                return value;
+            }
+
+            set(e, value);
+        }
+
+        TrimCaches();
+        return value;
+    }
+
+    /// <summary>Drops the caches of all but the <see cref="CachedTasks"/> most recently read tasks.</summary>
+    private void TrimCaches()
+    {
+        List<TaskEntry> withCache;
+        lock (_gate)
+        {
+            withCache = [.. _tasks.Values];
+        }
+
+        var cached = new List<(long Tick, TaskEntry Entry)>();
+        foreach (TaskEntry t in withCache)
+        {
+            lock (t.Gate)
+            {
+                if (t.Merged is not null || t.Hosts is not null)
+                {
+                    cached.Add((t.LastReadTick, t));
+                }
             }
         }
 
-        return merged;
+        if (cached.Count <= CachedTasks)
+        {
+            return;
+        }
+
+        cached.Sort((a, b) => b.Tick.CompareTo(a.Tick));
+        foreach ((long _, TaskEntry t) in cached.Skip(CachedTasks))
+        {
+            lock (t.Gate)
+            {
+                t.Merged = null;
+                t.Hosts = null;
+            }
+        }
+    }
+
+    /// <summary>Tasks whose merge and hosts answer are cached now (tests).</summary>
+    internal int CachedCount()
+    {
+        List<TaskEntry> all;
+        lock (_gate)
+        {
+            all = [.. _tasks.Values];
+        }
+
+        return all.Count(t =>
+        {
+            lock (t.Gate)
+            {
+                return t.Merged is not null || t.Hosts is not null;
+            }
+        });
     }
 
     /// <summary>Every part's raw result (check, pmc, trace); profile parts have no raw result here.</summary>
@@ -764,13 +835,17 @@ internal sealed class TaskEntry(TaskDocument doc, string? dir)
     /// <summary>Creation order on this server (ties of <see cref="TaskDocument.CreatedMs"/> broken).</summary>
     public long Seq { get; set; }
 
-    /// <summary>Parsed profile per part (profile tasks), loaded lazily after a restart.</summary>
-    public Profile?[] Profiles { get; } = new Profile?[doc.Parts.Count];
-
-    /// <summary>Raw result per part when there is no data folder.</summary>
+    /// <summary>Result bytes per part when there is no data folder (with one, they are read from its files).</summary>
     public byte[]?[] Raw { get; } = new byte[]?[doc.Parts.Count];
 
+    /// <summary>Cached merge of a profile task (see <see cref="TaskBoard.Merged"/>).</summary>
     public Profile? Merged { get; set; }
+
+    /// <summary>Cached hosts answer of a profile task (see <see cref="TaskBoard.Hosts"/>).</summary>
+    public List<HostDivergence>? Hosts { get; set; }
+
+    /// <summary>When the task's merge or hosts were last asked for (board read counter), for dropping old caches.</summary>
+    public long LastReadTick { get; set; }
 
     /// <summary>Bumped by every result, so a merge computed meanwhile is not cached.</summary>
     public long ResultVersion { get; set; }
