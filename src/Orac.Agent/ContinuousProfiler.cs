@@ -264,6 +264,9 @@ public sealed class ContinuousProfiler : IDisposable
         string path = UploadPath(Host, _ownLabels, s.Labels, startMs, endMs);
         _spool.Add(path, "application/json", sink.Samples, body);
         Interlocked.Add(ref _recorded, sink.Samples);
+
+        // Cheap (one stat per known process every interval) and keeps memory flat on hosts with many short processes.
+        _symbolizer.ForgetExited();
         return endMs;
     }
 

@@ -22,7 +22,7 @@ public sealed class AgentOptions
     /// <summary>Labels of this host (<c>--label k=v</c>); <c>service_name</c> names the uploads' service.</summary>
     public Dictionary<string, string> Labels { get; init; } = [];
 
-    /// <summary>Continuous profiling rate until an operator sets one on the server (settings version 0), Hz.</summary>
+    /// <summary>Continuous profiling rate until an operator sets one on the server (settings still at their initial version), Hz.</summary>
     public int Hz { get; init; } = ContinuousProfiler.DefaultHz;
 
     /// <summary>The spool folder (default <c>STATE/spool</c>).</summary>
@@ -59,6 +59,9 @@ public sealed class AgentOptions
 /// </summary>
 public sealed class FleetAgent : IAsyncDisposable
 {
+    /// <summary>The settings version a server gives an agent nobody has changed (docs/fleet.md).</summary>
+    public const long InitialSettingsVersion = 1;
+
     private readonly AgentOptions _options;
     private readonly TextWriter _log;
     private readonly AgentHttp _http;
@@ -279,9 +282,10 @@ public sealed class FleetAgent : IAsyncDisposable
 
     private void ApplySettings(AgentSettings s)
     {
-        // Version 0: nobody has set this agent's settings on the server; the agent's own --hz stands.
-        AgentSettings effective = s.Version == 0
-            ? new AgentSettings { Hz = _options.Hz, Paused = s.Paused, Labels = s.Labels, Version = 0 }
+        // Version 1 is what the server gives a new agent (nobody has run `orac fleet set` on it yet): the agent's own
+        // --hz stands until an operator sets a rate.
+        AgentSettings effective = s.Version <= InitialSettingsVersion
+            ? new AgentSettings { Hz = _options.Hz, Paused = s.Paused, Labels = s.Labels, Version = s.Version }
             : s;
         AgentSettings before = Volatile.Read(ref _settings);
         Volatile.Write(ref _settings, effective);
@@ -292,7 +296,7 @@ public sealed class FleetAgent : IAsyncDisposable
         }
 
         Interlocked.Exchange(ref _appliedVersion, s.Version);
-        if (before.Version != s.Version && s.Version != 0)
+        if (before.Version != s.Version && s.Version > InitialSettingsVersion)
         {
             _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"orac agent: settings version {s.Version}: {effective.Hz} Hz{(effective.Paused ? ", paused" : "")}{(effective.Labels.Count > 0 ? ", labels " + string.Join(",", effective.Labels.Select(kv => kv.Key + "=" + kv.Value)) : "")}"));

@@ -5,9 +5,7 @@ using Orac.Model.Wire;
 namespace Orac.Agent.Tests;
 
 /// <summary>The spool's sender against a real server's ingest route: acknowledged, refused for good, and an outage.</summary>
-#pragma warning disable CA1001 // _log is disposed in DisposeAsync (xunit's IAsyncLifetime)
-public sealed class SpoolSenderTests : IAsyncLifetime
-#pragma warning restore CA1001
+public sealed class SpoolSenderTests : IAsyncLifetime, IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("orac-sender-").FullName;
     private readonly StringWriter _log = new();
@@ -18,9 +16,10 @@ public sealed class SpoolSenderTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _server.DisposeAsync();
-        await _log.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
+
+    public void Dispose() => _log.Dispose();
 
     /// <summary>A CPU-time profile of <paramref name="samples"/> samples at 19 Hz, gzip-compressed, as the profiler writes it.</summary>
     private static byte[] Profile(long samples, string leaf)

@@ -131,6 +131,43 @@ public sealed class Symbolizer : ISymbolResolver
         }
     }
 
+    /// <summary>Processes whose mappings are kept.</summary>
+    public int ProcessCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _processes.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forgets every process that no longer exists (no <c>PROC/PID</c>), so a long-running sampler does not keep
+    /// the mappings of every process it ever saw; returns how many. Frames already named keep their names.
+    /// </summary>
+    public int ForgetExited()
+    {
+        int[] pids;
+        lock (_gate)
+        {
+            pids = [.. _processes.Keys];
+        }
+
+        int n = 0;
+        foreach (int pid in pids)
+        {
+            if (!Directory.Exists($"{_options.ProcRoot}/{pid}"))
+            {
+                ForgetProcess(pid);
+                n++;
+            }
+        }
+
+        return n;
+    }
+
     /// <inheritdoc/>
     public string ResolveKernel(ulong address)
     {

@@ -273,4 +273,30 @@ public class MountNamespaceTests
         Directory.Delete(proc, true);
         Directory.Delete(host, true);
     }
+
+    [Fact]
+    public void ForgetExited_DropsProcessesWithoutAProcEntry_KeepsLiveOnes()
+    {
+        string proc = Directory.CreateTempSubdirectory("orac-fakeproc").FullName;
+        string tmp = Directory.CreateTempSubdirectory("orac-faketmp").FullName;
+        foreach (string pid in new[] { "100", "200" })
+        {
+            Directory.CreateDirectory(Path.Combine(proc, pid));
+            File.WriteAllText(Path.Combine(proc, pid, "maps"), "7f0000000000-7f0000100000 r-xp 00000000 00:00 0 \n");
+        }
+
+        var symbolizer = new Symbolizer(new SymbolizerOptions { ProcRoot = proc, PerfMapDirectory = tmp });
+        symbolizer.NoteProcess(100);
+        symbolizer.NoteProcess(200);
+        symbolizer.NoteMapping(300, 0x1000, 0x1000, 0, "//anon");
+        Assert.Equal(3, symbolizer.ProcessCount);
+
+        Directory.Delete(Path.Combine(proc, "200"), true);
+
+        Assert.Equal(2, symbolizer.ForgetExited());
+        Assert.Equal(1, symbolizer.ProcessCount);
+        Assert.Equal(0, symbolizer.ForgetExited());
+        Directory.Delete(proc, true);
+        Directory.Delete(tmp, true);
+    }
 }
