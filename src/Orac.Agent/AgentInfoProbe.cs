@@ -78,7 +78,7 @@ public static class AgentInfoProbe
         id.Length is >= 1 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     /// <summary>Everything <see cref="AgentInfo"/> carries, probed now.</summary>
-    public static AgentInfo Probe(string id, string hostname, IReadOnlyDictionary<string, string> labels, bool canSample)
+    public static AgentInfo Probe(string id, string hostname, IReadOnlyDictionary<string, string> labels, bool canSample, int hz = 0)
     {
         List<string> gpus = NvidiaGpus();
         return new AgentInfo
@@ -93,6 +93,7 @@ public static class AgentInfoProbe
             Gpus = gpus,
             Version = Version,
             Capabilities = CapabilitiesOf(canSample, gpus.Count > 0),
+            Hz = hz,
         };
     }
 

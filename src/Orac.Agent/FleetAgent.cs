@@ -95,7 +95,7 @@ public sealed class FleetAgent : IAsyncDisposable
         _settings = new AgentSettings { Hz = options.Hz, Version = 0 };
         bool canSample = AgentInfoProbe.CanSample(out string? why);
         CannotSampleReason = canSample ? null : why;
-        Info = AgentInfoProbe.Probe(id, options.Hostname ?? Environment.MachineName, options.Labels, canSample);
+        Info = AgentInfoProbe.Probe(id, options.Hostname ?? Environment.MachineName, options.Labels, canSample, options.Hz);
         Tasks = new TaskRunner(id, _http, _symbolizer, Info.Capabilities, log, _stop.Token);
         if (options.Profile && canSample)
         {
