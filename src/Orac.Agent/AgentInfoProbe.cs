@@ -34,8 +34,8 @@ public static class AgentInfoProbe
     /// <summary>The agent's version string.</summary>
     public static string Version { get; } = typeof(AgentInfoProbe).Assembly.GetName().Version?.ToString() ?? "0";
 
-    /// <summary>The agent id kept in <c>STATE/agent-id</c>, generated (and written) on first use.</summary>
-    public static string LoadOrCreateId(string stateDirectory)
+    /// <summary>The agent id kept in <c>STATE/agent-id</c>, generated (and written) on first use, starting with <paramref name="hostname"/>.</summary>
+    public static string LoadOrCreateId(string stateDirectory, string? hostname = null)
     {
         string path = Path.Combine(stateDirectory, "agent-id");
         try
@@ -53,7 +53,7 @@ public static class AgentInfoProbe
             }
 
             // Host name first (readable in logs and upload ids), then random bytes so clones of one image differ.
-            string host = new string([.. Environment.MachineName.Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-').Take(40)]);
+            string host = new string([.. (hostname ?? Environment.MachineName).Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-').Take(40)]);
             string fresh = (host.Length > 0 ? host + "-" : "") + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
             string temp = path + ".tmp";
             File.WriteAllText(temp, fresh + "\n");
@@ -66,18 +66,25 @@ public static class AgentInfoProbe
         }
     }
 
+    /// <summary>
+    /// A host name for <c>--hostname</c>: 1–253 of letters, digits, '.', '_' and '-', starting with a letter or digit
+    /// (DNS names and the usual container names).
+    /// </summary>
+    public static bool IsValidHostname(string name) =>
+        name.Length is >= 1 and <= 253 && char.IsAsciiLetterOrDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
     /// <summary>1–64 of [A-Za-z0-9._-].</summary>
     public static bool IsValidId(string id) =>
         id.Length is >= 1 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     /// <summary>Everything <see cref="AgentInfo"/> carries, probed now.</summary>
-    public static AgentInfo Probe(string id, IReadOnlyDictionary<string, string> labels, bool canSample)
+    public static AgentInfo Probe(string id, string hostname, IReadOnlyDictionary<string, string> labels, bool canSample, int hz = 0)
     {
         List<string> gpus = NvidiaGpus();
         return new AgentInfo
         {
             Id = id,
-            Hostname = Environment.MachineName,
+            Hostname = hostname,
             Labels = new Dictionary<string, string>(labels, StringComparer.Ordinal),
             Kernel = ReadTrimmed("/proc/sys/kernel/osrelease") ?? "",
             CpuModel = CpuModel() ?? "",
@@ -86,6 +93,7 @@ public static class AgentInfoProbe
             Gpus = gpus,
             Version = Version,
             Capabilities = CapabilitiesOf(canSample, gpus.Count > 0),
+            Hz = hz,
         };
     }
 

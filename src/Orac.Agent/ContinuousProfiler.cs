@@ -47,8 +47,8 @@ public sealed class ContinuousProfiler : IDisposable
     private long _allocatedAtLastCollect;
     private string? _openError;
 
-    /// <summary>A profiler writing to <paramref name="spool"/>; call <see cref="Start"/>.</summary>
-    public ContinuousProfiler(Spool spool, Symbolizer symbolizer, IReadOnlyDictionary<string, string> ownLabels, AgentSettings initial, TimeSpan interval, TextWriter log)
+    /// <summary>A profiler writing to <paramref name="spool"/>; call <see cref="Start"/>. <paramref name="host"/>: the <c>host</c> label (default: the machine name).</summary>
+    public ContinuousProfiler(Spool spool, Symbolizer symbolizer, IReadOnlyDictionary<string, string> ownLabels, AgentSettings initial, TimeSpan interval, TextWriter log, string? host = null)
     {
         _spool = spool;
         _symbolizer = symbolizer;
@@ -56,7 +56,7 @@ public sealed class ContinuousProfiler : IDisposable
         _desired = initial;
         _interval = interval;
         _log = log;
-        Host = Environment.MachineName;
+        Host = host ?? Environment.MachineName;
     }
 
     /// <summary>The host label uploads carry.</summary>

@@ -19,6 +19,12 @@ public sealed class AgentOptions
     /// <summary>Where the agent id (and by default the spool) is kept.</summary>
     public required string StateDirectory { get; init; }
 
+    /// <summary>
+    /// The host name the agent registers and labels its uploads with (<c>--hostname</c>); null: the machine name.
+    /// Distinct names let several agents share one machine (tests, containers).
+    /// </summary>
+    public string? Hostname { get; init; }
+
     /// <summary>Labels of this host (<c>--label k=v</c>); <c>service_name</c> names the uploads' service.</summary>
     public Dictionary<string, string> Labels { get; init; } = [];
 
@@ -89,11 +95,11 @@ public sealed class FleetAgent : IAsyncDisposable
         _settings = new AgentSettings { Hz = options.Hz, Version = 0 };
         bool canSample = AgentInfoProbe.CanSample(out string? why);
         CannotSampleReason = canSample ? null : why;
-        Info = AgentInfoProbe.Probe(id, options.Labels, canSample);
+        Info = AgentInfoProbe.Probe(id, options.Hostname ?? Environment.MachineName, options.Labels, canSample, options.Hz);
         Tasks = new TaskRunner(id, _http, _symbolizer, Info.Capabilities, log, _stop.Token);
         if (options.Profile && canSample)
         {
-            Profiler = new ContinuousProfiler(Spool, _symbolizer, options.Labels, _settings, options.UploadInterval, log);
+            Profiler = new ContinuousProfiler(Spool, _symbolizer, options.Labels, _settings, options.UploadInterval, log, Info.Hostname);
         }
     }
 
@@ -105,7 +111,7 @@ public sealed class FleetAgent : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         TextWriter log = TextWriter.Synchronized(options.Log);
-        string id = AgentInfoProbe.LoadOrCreateId(options.StateDirectory);
+        string id = AgentInfoProbe.LoadOrCreateId(options.StateDirectory, options.Hostname ?? Environment.MachineName);
         return new FleetAgent(options, id, log);
     }
 

@@ -21,6 +21,7 @@ public sealed class SpoolSender
     private long _rejectedFiles;
     private long _rejectedSamples;
     private long _duplicates;
+    private long _duplicateSamples;
     private long _outageStartedAt;
     private long _replayed;
     private string? _outageReason;
@@ -48,6 +49,9 @@ public sealed class SpoolSender
 
     /// <summary>Uploads the server said it already had (<c>duplicate: true</c>): a replay after a lost answer.</summary>
     public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    /// <summary>Samples in those duplicates (included in <see cref="UploadedSamples"/>; the server counted them once before).</summary>
+    public long DuplicateSamples => Interlocked.Read(ref _duplicateSamples);
 
     /// <summary>True while the server is unreachable or refusing uploads for a reason that may pass.</summary>
     public bool InOutage => Interlocked.Read(ref _outageStartedAt) != 0;
@@ -138,6 +142,7 @@ public sealed class SpoolSender
             if (IsDuplicate(answer.Body))
             {
                 Interlocked.Increment(ref _duplicates);
+                Interlocked.Add(ref _duplicateSamples, entry.Samples);
             }
 
             if (InOutage)

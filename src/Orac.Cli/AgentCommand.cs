@@ -12,11 +12,12 @@ namespace Orac.Cli;
 /// </summary>
 public static class AgentCommand
 {
-    private const string UsageLine = "usage: orac agent --server URL --token TOKEN [--label k=v]... [--hz 19] [--state DIR] [--spool DIR] [--spool-max SIZE] [--upload-interval 10s] [--no-profile]";
+    private const string UsageLine = "usage: orac agent --server URL --token TOKEN [--hostname NAME] [--label k=v]... [--hz 19] [--state DIR] [--spool DIR] [--spool-max SIZE] [--upload-interval 10s] [--no-profile]";
 
     /// <summary>The verb's option parser.</summary>
     public static ArgParser Create() => RemoteTarget.AddOptions(new ArgParser("agent"))
         .Option("--token-file")
+        .Option("--hostname")
         .Repeatable("--label", "-l")
         .Option("--hz", "-F")
         .Option("--state")
@@ -61,6 +62,12 @@ public static class AgentCommand
         }
 
         Dictionary<string, string> labels = ParseLabels(p);
+        string? hostname = p.Get("--hostname");
+        if (hostname is not null && !AgentInfoProbe.IsValidHostname(hostname))
+        {
+            throw p.Usage($"--hostname needs 1 to 253 of letters, digits, '.', '_' and '-' starting with a letter or digit, got '{hostname}'");
+        }
+
         int hz = p.GetInt("--hz", ContinuousProfiler.DefaultHz);
         if (hz is < 1 or > 1000)
         {
@@ -94,6 +101,7 @@ public static class AgentCommand
         {
             Server = target.Server,
             Token = token,
+            Hostname = hostname,
             StateDirectory = state,
             SpoolDirectory = p.Get("--spool") is string spool ? Path.GetFullPath(spool) : null,
             SpoolMaxBytes = spoolMax,
@@ -119,10 +127,20 @@ public static class AgentCommand
         ctx.StopsGracefully = true;
         await agent.RunAsync(ctx.Interrupt.Token).ConfigureAwait(false);
         ctx.StopsGracefully = false;
-        SpoolStats s = agent.Spool.Stats;
-        ctx.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"orac agent: stopped; {agent.UploadedSamples:N0} samples uploaded, {s.DroppedSamples:N0} dropped (spool full), {agent.Sender.RejectedSamples:N0} refused by the server, {s.Files:N0} uploads kept in the spool"));
+        ctx.Error.WriteLine(StoppedLine(agent));
         return 0;
+    }
+
+    /// <summary>
+    /// The last line: exact sample counts of this run (no digit grouping, so scripts can read them). Samples
+    /// recorded = uploaded (less those the server already had) + dropped + refused + still spooled, when the spool
+    /// started empty.
+    /// </summary>
+    internal static string StoppedLine(FleetAgent agent)
+    {
+        SpoolStats s = agent.Spool.Stats;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"orac agent: stopped; samples: {agent.RecordedSamples} recorded, {agent.UploadedSamples} uploaded and acknowledged ({agent.Sender.DuplicateSamples} of them already on the server), {s.DroppedSamples} dropped (spool full), {agent.Sender.RejectedSamples} refused by the server, {agent.Spool.WaitingSamples} still spooled ({s.Files} uploads)");
     }
 
     /// <summary>The one line printed at registration.</summary>
@@ -252,6 +270,7 @@ public static class AgentCommand
         w.WriteLine("  --server URL          the Orac server (else ORAC_SERVER, else the CLI config)");
         w.WriteLine("  --token TOKEN         an ingest token of the host's org (else ORAC_TOKEN, else the CLI config)");
         w.WriteLine("  --token-file FILE     read the token from FILE (for systemd: keep it out of the command line)");
+        w.WriteLine("  --hostname NAME       the host name to register and label uploads with (default: the machine name; several agents on one machine or containers need distinct ones)");
         w.WriteLine("  --label k=v           a label of this host (repeatable); service_name=S names the uploads' service (default \"host\")");
         w.WriteLine($"  --hz N                continuous profiling rate until an operator sets one with `orac fleet set` (default {ContinuousProfiler.DefaultHz})");
         w.WriteLine("  --state DIR           agent id and spool (default /var/lib/orac-agent as root, else ~/.local/state/orac-agent)");
@@ -259,6 +278,6 @@ public static class AgentCommand
         w.WriteLine("  --spool-max SIZE      spool bound; the oldest uploads are dropped (and counted) beyond it (default 256MiB)");
         w.WriteLine($"  --upload-interval DUR how often the continuous profile is uploaded (default {ContinuousProfiler.DefaultInterval.TotalSeconds:0}s)");
         w.WriteLine("  --no-profile          no continuous profiling; research tasks still run");
-        w.WriteLine("Connects outbound only. Runs until Ctrl-C or SIGTERM, then uploads what it can and keeps the rest on disk. See docs/agent.md.");
+        w.WriteLine("Connects outbound only. Runs until Ctrl-C or SIGTERM, then uploads what it can, keeps the rest on disk and prints its sample counts. See docs/agent.md.");
     }
 }

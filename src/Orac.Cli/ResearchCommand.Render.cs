@@ -212,9 +212,11 @@ public static partial class ResearchCommand
                     "errors" => row.E,
                     _ => "",
                 };
-                if (flags.Count < 3)
+                // Two problems of one resource and kind (CPU saturation: run queue and steal) show the same USE figure: once.
+                string flag = figure is "" or "-" or null ? $"{resource} {kind}" : $"{resource} {kind} {figure}";
+                if (!flags.Contains(flag))
                 {
-                    flags.Add(figure is "" or "-" or null ? $"{resource} {kind}" : $"{resource} {kind} {figure}");
+                    flags.Add(flag);
                 }
 
                 string key = rule.Length > 0 ? rule : $"{resource}/{kind}";
@@ -227,7 +229,7 @@ public static partial class ResearchCommand
                 entry.Hosts.Add(r.Host);
             }
 
-            string flagText = count == 0 ? "-" : string.Join("; ", flags) + (count > 3 ? $"; +{count - 3} more" : "");
+            string flagText = count == 0 ? "-" : string.Join("; ", flags.Take(3)) + (flags.Count > 3 ? $"; +{flags.Count - 3} more" : "");
             if (Bool(root, "partial"))
             {
                 flagText += " (the host's check is partial)";

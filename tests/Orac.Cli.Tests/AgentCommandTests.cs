@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Orac.Agent;
 using Orac.Model;
+using Orac.Model.Wire;
 using Orac.Server;
 using Orac.Storage;
 
@@ -40,6 +41,20 @@ public sealed class AgentCommandTests : IDisposable
         Assert.Equal(64L << 20, o.SpoolMaxBytes);
         Assert.Equal(TimeSpan.FromSeconds(5), o.UploadInterval);
         Assert.False(o.Profile);
+        Assert.Null(o.Hostname);
+    }
+
+    [Fact]
+    public void Hostname_IsTaken_AndUsedForRegistrationUploadsAndTheId()
+    {
+        AgentOptions o = Parse($"--server http://fleet:4040 --token orac_t --hostname node-a.rack_1 --state {_dir}/h");
+        Assert.Equal("node-a.rack_1", o.Hostname);
+
+        AgentInfo info = AgentInfoProbe.Probe("id-1", o.Hostname!, o.Labels, canSample: false);
+        Assert.Equal("node-a.rack_1", info.Hostname);
+        Assert.StartsWith("node-a.rack_1-", AgentInfoProbe.LoadOrCreateId(Path.Combine(_dir, "h"), o.Hostname), StringComparison.Ordinal);
+        string path = ContinuousProfiler.UploadPath(o.Hostname!, o.Labels, new Dictionary<string, string>(), 1000, 2000);
+        Assert.Contains("label=host%3Dnode-a.rack_1", path, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -70,6 +85,10 @@ public sealed class AgentCommandTests : IDisposable
     [InlineData("--server http://s:1 --token t --spool-max lots", "--spool-max needs a size")]
     [InlineData("--server http://s:1 --token t --spool-max 1k", "--spool-max needs a size")]
     [InlineData("--server http://s:1 --token t --upload-interval 0", "--upload-interval")]
+    [InlineData("--server http://s:1 --token t --hostname -lead", "--hostname needs 1 to 253")]
+    [InlineData("--server http://s:1 --token t --hostname a/b", "--hostname needs 1 to 253")]
+    [InlineData("--server http://s:1 --token t --hostname .hidden", "--hostname needs 1 to 253")]
+    [InlineData("--server http://s:1 --token t --hostname", "--hostname")]
     [InlineData("--server ftp://s --token t", "bad server URL")]
     [InlineData("--server http://s:1 --token t extra", "unexpected argument 'extra'")]
     public void BadArguments_AreUsageErrors(string line, string expected)
@@ -95,7 +114,7 @@ public sealed class AgentCommandTests : IDisposable
     {
         var err = new StringWriter();
         Assert.Equal(0, Program.Run(["agent", "--help"], Context(err)));
-        foreach (string option in new[] { "--server", "--token", "--token-file", "--label", "--hz", "--state", "--spool", "--spool-max", "--upload-interval", "--no-profile" })
+        foreach (string option in new[] { "--server", "--token", "--token-file", "--hostname", "--label", "--hz", "--state", "--spool", "--spool-max", "--upload-interval", "--no-profile" })
         {
             Assert.Contains(option, err.ToString(), StringComparison.Ordinal);
         }

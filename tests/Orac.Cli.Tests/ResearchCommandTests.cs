@@ -187,6 +187,27 @@ public sealed partial class ResearchCommandTests
         Assert.Matches(@"\nc-two\s+2\s+CPU utilization 97\.0%; disk sda utilization 99\.0%\n", show.Out);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Check_TwoProblemsOfOneResourceAndKind_ShowTheirFigureOnce()
+    {
+        // As the real check reports a busy guest: run queue and steal are both CPU saturation (one USE figure).
+        const string twoSaturation = """
+            {"mode":"window","windowSeconds":1,"cpus":2,"partial":false,
+             "use":[{"resource":"CPU","utilization":"60%","saturation":"run queue 7.0 tasks on 2 CPUs","errors":"-","flag":"PROBLEM"}],
+             "problems":[{"resource":"CPU","kind":"saturation","rule":"cpu-runqueue","message":"run queue 7.0 tasks > 2 x 2 CPUs"},
+                         {"resource":"CPU","kind":"saturation","rule":"cpu-steal","message":"steal 38.7% (> 10%)"}]}
+            """;
+        await using FleetTestEnv env = await FleetTestEnv.StartAsync();
+        await env.AgentAsync("guest", _ => FleetTestEnv.JsonResult(twoSaturation));
+
+        var (code, output, err) = env.Run(env.ReadToken, "research", "check", "{}", "-d", "1s", "--deadline", "20s");
+
+        Assert.True(code == 0, $"exit {code}: {err}");
+        Assert.Matches(@"\nguest\s+2\s+CPU saturation run queue 7\.0 tasks on 2 CPUs\n", output);
+        Assert.Matches(@"\ncpu-runqueue\s+CPU saturation\s+1/1 \(guest\)", output);
+        Assert.Matches(@"\ncpu-steal\s+CPU saturation\s+1/1 \(guest\)", output);
+    }
+
     private static AgentAnswer Pmc(double taskClockMs, double switches, bool scaled = false)
     {
         var report = new PmcReport

@@ -37,6 +37,12 @@ public sealed class AgentInfo
 
     /// <summary>What this host can do: <c>sample</c> (perf_event CPU sampling), <c>pmc</c> (hardware counters), <c>bpftrace</c>, <c>check</c>, <c>gpu</c>.</summary>
     public List<string> Capabilities { get; init; } = [];
+
+    /// <summary>
+    /// The agent's own continuous profiling rate (<c>--hz</c>), Hz: the rate it runs until an operator sets one, so the
+    /// server's initial settings (version 1) carry it and <c>fleet ls</c> shows what really runs. 0: not said (19 Hz).
+    /// </summary>
+    public int Hz { get; init; }
 }
 
 /// <summary>What the server wants an agent to collect. Applied by the agent within one heartbeat.</summary>

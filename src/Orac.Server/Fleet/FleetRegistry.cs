@@ -149,6 +149,7 @@ internal sealed class FleetRegistry
             Gpus = [.. info.Gpus ?? []],
             Version = info.Version ?? "",
             Capabilities = [.. info.Capabilities ?? []],
+            Hz = info.Hz,
         };
         lock (_gate)
         {
@@ -158,7 +159,7 @@ internal sealed class FleetRegistry
             bool persist;
             if (a is null)
             {
-                a = new AgentState(org, clean, new AgentSettings { Version = 1 }, now, now);
+                a = new AgentState(org, clean, InitialSettings(clean, null), now, now);
                 _agents[(org, info.Id)] = a;
                 changed = true;
                 persist = true;
@@ -168,6 +169,12 @@ internal sealed class FleetRegistry
                 changed = a.Info.Hostname != clean.Hostname || a.Info.Version != clean.Version || !SameLabels(a.Info.Labels, clean.Labels);
                 persist = changed || !SameInfo(a.Info, clean);
                 a.Info = clean;
+                if (a.Settings.Version == InitialVersion && a.Settings.Hz != InitialSettings(clean, a.Settings).Hz)
+                {
+                    // Nobody set this agent's rate: it runs its own --hz, which changed with this restart.
+                    a.Settings = InitialSettings(clean, a.Settings);
+                    persist = true;
+                }
                 a.LastSeenMs = now;
             }
 
@@ -179,6 +186,18 @@ internal sealed class FleetRegistry
             return (new AgentRegistration { AgentId = a.Info.Id, Org = org, Settings = a.Settings, HeartbeatWaitMs = HeartbeatWaitMs }, changed, isNew);
         }
     }
+
+    /// <summary>The settings version of an agent nobody has changed with <c>fleet set</c>.</summary>
+    public const long InitialVersion = 1;
+
+    /// <summary>Version 1 with the agent's own rate (what it runs until an operator sets one).</summary>
+    private static AgentSettings InitialSettings(AgentInfo info, AgentSettings? old) => new()
+    {
+        Version = InitialVersion,
+        Hz = info.Hz > 0 ? info.Hz : new AgentSettings().Hz,
+        Paused = old?.Paused ?? false,
+        Labels = old?.Labels ?? [],
+    };
 
     private static bool SameLabels(Dictionary<string, string> a, Dictionary<string, string> b) =>
         a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out string? v) && v == kv.Value);
@@ -197,6 +216,11 @@ internal sealed class FleetRegistry
         CheckText("kernel", info.Kernel, required: false);
         CheckText("cpuModel", info.CpuModel, required: false);
         CheckText("version", info.Version, required: false);
+        if (info.Hz is < 0 or > 1000)
+        {
+            throw new ApiException(400, $"bad hz {info.Hz}: 1 to 1000 (0: not said)");
+        }
+
         if (info.Cpus < 0 || info.MemoryBytes < 0)
         {
             throw new ApiException(400, "cpus and memoryBytes must not be negative");

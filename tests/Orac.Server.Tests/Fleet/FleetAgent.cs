@@ -21,9 +21,9 @@ internal sealed class FleetAgent(HttpClient http, Uri server, string token, stri
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    public async Task<AgentRegistration> Register(Dictionary<string, string>? labels = null)
+    public async Task<AgentRegistration> Register(Dictionary<string, string>? labels = null, int hz = 0)
     {
-        var info = new AgentInfo { Id = Id, Hostname = Host, Labels = labels ?? [], Version = "test", Capabilities = ["sample", "check"] };
+        var info = new AgentInfo { Id = Id, Hostname = Host, Labels = labels ?? [], Version = "test", Capabilities = ["sample", "check"], Hz = hz };
         using var content = new StringContent(JsonSerializer.Serialize(info, OracJsonContext.Default.AgentInfo), Encoding.UTF8, "application/json");
         (int status, string body) = await Send(HttpMethod.Post, "/api/v1/agents/register", content);
         Assert.True(status == 200, body);

@@ -384,6 +384,33 @@ public sealed class FleetTests(TestServer s) : IClassFixture<TestServer>
     }
 
     [Fact]
+    public async Task InitialSettings_CarryTheAgentsOwnRate_UntilAnOperatorSetsOne()
+    {
+        string t = Unique();
+        var agent = Agent("rate-" + t, "rate-host-" + t);
+        AgentRegistration reg = await agent.Register(new() { ["test"] = t }, hz: 99);
+        Assert.Equal(1, reg.Settings.Version);
+        Assert.Equal(99, reg.Settings.Hz);
+
+        // Restarted with another --hz while nobody set a rate: the server follows (fleet ls shows what runs).
+        AgentRegistration restarted = await agent.Register(new() { ["test"] = t }, hz: 49);
+        Assert.Equal(1, restarted.Settings.Version);
+        Assert.Equal(49, restarted.Settings.Hz);
+
+        // An operator's change that does not name a rate keeps the agent's own.
+        var set = await s.Send(HttpMethod.Post, "/api/v1/agents/settings", AdminA, FleetAgent.Json($$"""{"selector":"{test=\"{{t}}\"}","paused":true}"""));
+        Assert.True(set.Status == 200, set.Body);
+        AgentRegistration paused = await agent.Register(new() { ["test"] = t }, hz: 7);
+        Assert.Equal(2, paused.Settings.Version);
+        Assert.Equal(49, paused.Settings.Hz);
+        Assert.True(paused.Settings.Paused);
+
+        // An agent that says nothing gets the default; an impossible rate is refused.
+        Assert.Equal(19, (await Agent("rate0-" + t, "rate0-host-" + t).Register(new() { ["test"] = t })).Settings.Hz);
+        TestServer.AssertError(await s.Send(HttpMethod.Post, "/api/v1/agents/register", IngestA, FleetAgent.Json("""{"id":"rate-bad","hostname":"h","hz":5000}""")), 400);
+    }
+
+    [Fact]
     public async Task Register_RefusesBadIds()
     {
         foreach (string body in new[]
