@@ -239,7 +239,7 @@ public sealed class FleetProcessTests : IClassFixture<FleetProcessTests.SharedFl
     }
 
     /// <summary>Lines the agent logs for tasks it was given (<c>orac agent: task ID: …</c>).</summary>
-    private static int TaskLines(string log) => Regex.Matches(log, "^orac agent: task ", RegexOptions.Multiline).Count;
+    private static int TaskLines(string log) => Regex.Count(log, "^orac agent: task ", RegexOptions.Multiline);
 
     private static string Section(string text, string heading)
     {
