@@ -367,46 +367,8 @@ public sealed partial class OracServer
         }
 
         TaskDocument doc = TaskBoard.Snapshot(task);
-        byte[] bytes = await Task.Run(() =>
-        {
-            Profile p = TaskProfile(ctx, task);
-            using var ms = new MemoryStream();
-            if (format == "folded")
-            {
-                FoldedWriter.Write(p, ms);
-            }
-            else if (format == "pprof")
-            {
-                PprofWriter.Write(p, ms, gzip: true);
-            }
-            else
-            {
-                var input = new FoldedInput();
-                input.AddProfile(p, reverse: false);
-                var options = new FlameGraphOptions
-                {
-                    Title = "Flame Graph",
-                    Subtitle = $"{TaskSource(task, ctx)}: {DescribeTask(doc)}, {doc.Parts.Count(x => x.State == PartStates.Done)} of {doc.Parts.Count} hosts" + (doc.Partial ? " (partial)" : ""),
-                    CountName = "nanoseconds",
-                };
-                FlameGraphSvg.Render(input, options, ms, TextWriter.Null);
-            }
-
-            return ms.ToArray();
-        }).ConfigureAwait(false);
-        ctx.Response.ContentType = format switch
-        {
-            "svg" => "image/svg+xml",
-            "pprof" => "application/octet-stream",
-            _ => "text/plain; charset=utf-8",
-        };
-        if (format == "pprof")
-        {
-            ctx.Response.Headers.ContentDisposition = $"attachment; filename=\"task-{doc.Id}.pb.gz\"";
-        }
-
-        ctx.Response.ContentLength = bytes.Length;
-        await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
+        await WriteExport(ctx, format, $"task-{doc.Id}.pb.gz", "nanoseconds", () => (TaskProfile(ctx, task),
+            $"{TaskSource(task, ctx)}: {DescribeTask(doc)}, {doc.Parts.Count(x => x.State == PartStates.Done)} of {doc.Parts.Count} hosts" + (doc.Partial ? " (partial)" : ""))).ConfigureAwait(false);
     }
 
     private async Task TaskResultsAsync(HttpContext ctx, Principal? who)

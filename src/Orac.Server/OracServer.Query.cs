@@ -147,9 +147,19 @@ public sealed partial class OracServer
             throw new ApiException(400, $"bad format '{AuthStore.Escape(format)}': expected folded, svg or pprof");
         }
 
+        await WriteExport(ctx, format, "profile.pb.gz", TopReport.UnitWord(q.Type.Value),
+            () => (_store.Select(q), $"{q.Type} {Describe(q)} {TimeSpec.Format(q.StartNs)} .. {TimeSpec.Format(q.EndNs)}")).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Answers an export: <paramref name="make"/> (run off the request thread) gives the profile and the SVG's
+    /// subtitle; the profile is written as folded text, gzip pprof (an attachment named <paramref name="pprofName"/>) or an SVG flame graph.
+    /// </summary>
+    private static async Task WriteExport(HttpContext ctx, string format, string pprofName, string countName, Func<(Profile Profile, string Subtitle)> make)
+    {
         byte[] bytes = await Task.Run(() =>
         {
-            Profile p = _store.Select(q);
+            (Profile p, string subtitle) = make();
             using var ms = new MemoryStream();
             if (format == "folded")
             {
@@ -163,12 +173,7 @@ public sealed partial class OracServer
             {
                 var input = new FoldedInput();
                 input.AddProfile(p, reverse: false);
-                var options = new FlameGraphOptions
-                {
-                    Title = "Flame Graph",
-                    Subtitle = $"{q.Type} {Describe(q)} {TimeSpec.Format(q.StartNs)} .. {TimeSpec.Format(q.EndNs)}",
-                    CountName = TopReport.UnitWord(q.Type.Value),
-                };
+                var options = new FlameGraphOptions { Title = "Flame Graph", Subtitle = subtitle, CountName = countName };
                 FlameGraphSvg.Render(input, options, ms, TextWriter.Null);
             }
 
@@ -182,8 +187,9 @@ public sealed partial class OracServer
         };
         if (format == "pprof")
         {
-            ctx.Response.Headers.ContentDisposition = "attachment; filename=\"profile.pb.gz\"";
+            ctx.Response.Headers.ContentDisposition = $"attachment; filename=\"{pprofName}\"";
         }
+
         ctx.Response.ContentLength = bytes.Length;
         await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
     }
