@@ -17,12 +17,7 @@ public static class FleetAnswers
     public static FleetDocument Fleet(byte[] bytes, Uri server)
     {
         FleetDocument d = Read(bytes, OracJsonContext.Default.FleetDocument, server, "the agent list");
-        Check(d.Agents is not null, server, "the agent list", "has no 'agents' list");
-        foreach (AgentDocument a in d.Agents)
-        {
-            Agent(a, server, "the agent list");
-        }
-
+        Agents(d.Agents, server, "the agent list");
         return d;
     }
 
@@ -30,13 +25,18 @@ public static class FleetAnswers
     public static FleetSetResult SetResult(byte[] bytes, Uri server)
     {
         FleetSetResult d = Read(bytes, OracJsonContext.Default.FleetSetResult, server, "the settings change");
-        Check(d.Agents is not null, server, "the settings change", "has no 'agents' list");
-        foreach (AgentDocument a in d.Agents)
-        {
-            Agent(a, server, "the settings change");
-        }
-
+        Agents(d.Agents, server, "the settings change");
         return d;
+    }
+
+    /// <summary>An answer's agent list: present, and every agent whole.</summary>
+    private static void Agents(List<AgentDocument>? agents, Uri server, string what)
+    {
+        Check(agents is not null, server, what, "has no 'agents' list");
+        foreach (AgentDocument a in agents)
+        {
+            Agent(a, server, what);
+        }
     }
 
     /// <summary><c>GET /api/v1/audit</c>.</summary>
