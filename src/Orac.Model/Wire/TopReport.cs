@@ -115,6 +115,11 @@ public sealed class TopRow
 [JsonSerializable(typeof(AuditDocument))]
 [JsonSerializable(typeof(AuditEntry))]
 [JsonSerializable(typeof(TaskResultAck))]
+[JsonSerializable(typeof(CostDocument))]
+[JsonSerializable(typeof(OpportunitiesDocument))]
+[JsonSerializable(typeof(OrgReportDocument))]
+[JsonSerializable(typeof(MetricsBatch))]
+[JsonSerializable(typeof(MetricsIngestResult))]
 public sealed partial class OracJsonContext : JsonSerializerContext
 {
 }
