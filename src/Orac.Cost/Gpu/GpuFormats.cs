@@ -17,4 +17,7 @@ public static class GpuFormats
     /// <summary>Reduces one GPU's readings in [startMs, endMs) to usage (energy counters with reset handling; gaps over <paramref name="maxGapMs"/> not counted).</summary>
     public static GpuUsage Reduce(IReadOnlyList<GpuReading> readings, long startMs, long endMs, double idleUtilPercent = 10, long maxGapMs = 120_000) =>
         throw new NotImplementedException("gpu");
+
+    /// <summary>Measured CPU energy from RAPL package readings in [startMs, endMs): counter increases (wraps handled), idle = the lowest interval power (Kepler); null with fewer than two readings.</summary>
+    public static MeasuredCpuEnergy? ReduceRapl(IReadOnlyList<PowerReading> readings, long startMs, long endMs) => throw new NotImplementedException("gpu");
 }
