@@ -34,6 +34,8 @@ public static class Program
         ["task-result"] = data => Orac.Server.Fleet.TaskResultFuzz.Run(data),
         ["agent-spool"] = data => Orac.Agent.SpoolFuzz.Run(data),
         ["cost-model"] = data => Orac.Cost.CostModelFuzz.Run(data),
+        ["nvidia-smi-csv"] = data => Orac.Cost.Gpu.GpuFormatsFuzz.NvidiaSmi(data),
+        ["dcgm-text"] = data => Orac.Cost.Gpu.GpuFormatsFuzz.Dcgm(data),
     };
 
     /// <summary>Entry point.</summary>

@@ -39,6 +39,8 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
         ("GET", "/api/v1/tasks/{id}/export", Access.Read, "/api/v1/tasks/{task}/export?format=folded"),
         ("GET", "/api/v1/tasks/{id}/results", Access.Read, "/api/v1/tasks/{task}/results"),
         ("GET", "/api/v1/audit", Access.Admin, "/api/v1/audit"),
+        ("POST", "/api/v1/metrics", Access.Ingest, "/api/v1/metrics?host=auth-host"),
+        ("GET", "/api/v1/metrics", Access.Read, "/api/v1/metrics?host=auth-host"),
         ("GET", "/healthz", Access.Public, "/healthz"),
         ("GET", "/", Access.Public, "/"),
         ("GET", "/ui/{**path}", Access.Public, "/ui/index.html"),
@@ -220,6 +222,7 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
         "/api/v1/agents/{id}/heartbeat" => Json("""{"settingsVersion":1}"""),
         "/api/v1/agents/settings" => Json("""{"selector":"{host=\"auth-host\"}","hz":50}"""),
         "/api/v1/tasks" => Json("""{"kind":"profile","selector":"{host=\"auth-host\"}","durationMs":1000}"""),
+        "/api/v1/metrics" when r.Method == "POST" => Json($$"""{"host":"auth-host","gpus":[{"time":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}},"index":0,"utilPercent":5}]}"""),
         _ => null,
     };
 }
