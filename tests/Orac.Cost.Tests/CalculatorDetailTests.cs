@@ -128,4 +128,47 @@ public class CalculatorDetailTests
         Assert.True(Glob.IsMatch("WEB", "web", ignoreCase: true));
         Assert.False(Glob.IsMatch(new string('*', 50) + "b", new string('a', 10_000), ignoreCase: false));
     }
+
+    [Fact]
+    public void MeasuredEnergyWithoutProfiledCpu_GoesToTheIdleLine()
+    {
+        var input = new CostInput
+        {
+            EndNs = 3_600_000_000_000,
+            Hosts = [new HostInput { Org = "o", Host = "h", ClassName = "box", ObservedSeconds = 3600, CpuEnergy = new MeasuredCpuEnergy(90_000, 10, 3600, "rapl") }],
+        };
+        CostDocument d = CostCalculator.Compute(s_model, input).Document;
+
+        // 90,000 J measured, idle 10 W × 3600 s = 36,000 J; the 54,000 J above idle has no CPU time to follow: all idle.
+        Assert.Equal(0.025, d.Idle.Kwh, 12);
+        Assert.Equal(0, d.Hosts[0].Figures.Kwh);
+        Assert.Equal(Basis.Measured, d.Idle.EnergyBasis);
+        Assert.Contains("host h: CPU energy measured (rapl)", d.Notes);
+    }
+
+    [Fact]
+    public void NegativeValues_AreSkippedAndMarkTheAnswerPartial_GpuServiceFromServiceName()
+    {
+        var input = new CostInput
+        {
+            EndNs = 3_600_000_000_000,
+            Hosts =
+            [
+                new HostInput
+                {
+                    Org = "o", Host = "h", ClassName = "gpus", ObservedSeconds = 3600,
+                    Labels = new Dictionary<string, string> { ["service_name"] = "infer" },
+                    Workloads = [new WorkloadProfile("s", TestProfiles.CpuNanos(("a", 2_000_000_000), ("b", -1_000_000_000)))],
+                    Gpus = [new GpuUsage { Model = "H200", ObservedSeconds = 3600, BusySeconds = 100, MeasuredJoules = double.NaN }],
+                },
+            ],
+        };
+        CostDocument d = CostCalculator.Compute(s_model, input).Document;
+        Assert.True(d.Partial);
+        Assert.Contains("host h: service s: 1 samples with negative values skipped (a diff profile cannot be priced)", d.Notes);
+        Assert.Equal(2 + 100, d.Total.CpuSeconds + d.Total.GpuSeconds, 12);
+        Assert.Equal("infer", d.Gpus[0].Service);
+        Assert.Equal(Basis.Estimated, d.Gpus[0].Figures.EnergyBasis);
+        Assert.Contains(d.Services, r => r.Name == "infer");
+    }
 }
