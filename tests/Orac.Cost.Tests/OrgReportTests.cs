@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
+using CsCheck;
 using Orac.Cost.Opportunities;
 using Orac.Cost.Reports;
 using Orac.Model;
@@ -228,6 +229,42 @@ public class OrgReportTests
     }
 
     [Fact]
+    public void Render_AnyNamesKeepEveryFormatParseable()
+    {
+        var name = Gen.OneOf(Gen.String, Gen.String[Gen.Char["<>&\"',|\r\n*_`[]\\#!~\u0000\u0001\uD800\uDC00\uFFFE\uFFFF=-"], 0, 30]);
+        Gen.Select(name, name, name).Sample(t =>
+        {
+            var (org, service, function) = t;
+            var current = new Dictionary<string, CostResult> { [org] = Result([Atom(org, service, function, "", usd: 1)], notes: [function]) };
+            var report = OrgReport.Build(current, new Dictionary<string, CostResult>(), WeekStart, WeekStart + Week);
+
+            var rows = ParseCsv(OrgReport.Render(report, "csv"));
+            Assert.Equal(org, rows[1][1]);
+            Assert.Equal(function, rows[1][Array.IndexOf(rows[0], "top1_name")]);
+
+            var xml = new XmlDocument { XmlResolver = null };
+            using (var reader = XmlReader.Create(new StringReader(OrgReport.Render(report, "html")), new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore, XmlResolver = null }))
+            {
+                xml.Load(reader);
+            }
+
+            Assert.Empty(xml.GetElementsByTagName("script"));
+            Assert.Equal(2, xml.GetElementsByTagName("table").Count);
+
+            var md = OrgReport.Render(report, "md").Split('\n');
+            var header = md.First(l => l.StartsWith("| org |", StringComparison.Ordinal));
+            var at = Array.IndexOf(md, header);
+            Assert.Equal(Cells(header), Cells(md[at + 2]));
+            Assert.Equal(Cells(header), Cells(md[at + 3]));
+            Assert.DoesNotContain(md, l => l.Contains('<', StringComparison.Ordinal));
+
+            var back = JsonSerializer.Deserialize(OrgReport.Render(report, "json"), OracJsonContext.Default.OrgReportDocument)!;
+            // UTF-8 cannot carry a lone surrogate: the JSON writer puts U+FFFD in its place.
+            Assert.Equal(ScalarValues(org), back.Orgs[0].Org);
+        });
+    }
+
+    [Fact]
     public void Render_UnknownFormatIsAUsageError()
     {
         var e = Assert.Throws<OracException>(() => OrgReport.Render(Example(), "pdf"));
@@ -242,6 +279,24 @@ public class OrgReportTests
             [Hostile] = Result([Atom(Hostile, "svc<b>", "operator new<T>(&)|x", "", usd: 3)], partial: true, notes: ["<b>bold</b>"]),
         };
         return OrgReport.Build(current, new Dictionary<string, CostResult>(), WeekStart, WeekStart + Week);
+    }
+
+    private static string ScalarValues(string s)
+    {
+        var sb = new StringBuilder(s.Length);
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                sb.Append(s[i]).Append(s[++i]);
+            }
+            else
+            {
+                sb.Append(char.IsSurrogate(s[i]) ? '\uFFFD' : s[i]);
+            }
+        }
+
+        return sb.ToString();
     }
 
     /// <summary>Cells of a Markdown table row: split on unescaped pipes.</summary>

@@ -439,18 +439,25 @@ public static class OrgReport
           .Append("</td><td class=\"n\">").Append(Num(y.KgCo2e + y.EmbodiedKgCo2e))
           .Append("</td></tr>\n");
 
-    /// <summary>HTML-escaped text (&amp; &lt; &gt; " ' and characters outside ASCII's printable range as numeric references); control characters other than whitespace dropped so the page stays well-formed XML.</summary>
+    /// <summary>HTML-escaped text (WebUtility.HtmlEncode: &amp; &lt; &gt; " ' and Latin-1/astral characters as references); characters XML does not allow (controls other than whitespace, U+FFFE/U+FFFF) dropped and lone surrogates replaced by U+FFFD, so the page stays well-formed XML.</summary>
     internal static string H(string s)
     {
         var sb = new StringBuilder(s.Length);
-        foreach (var ch in s)
+        for (var i = 0; i < s.Length; i++)
         {
-            if (char.IsControl(ch) && ch is not ('\t' or '\n' or '\r'))
+            var ch = s[i];
+            if (char.IsHighSurrogate(ch) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
             {
-                continue;
+                sb.Append(ch).Append(s[++i]);
             }
-
-            sb.Append(ch);
+            else if (char.IsSurrogate(ch))
+            {
+                sb.Append('\uFFFD');
+            }
+            else if (System.Xml.XmlConvert.IsXmlChar(ch))
+            {
+                sb.Append(ch);
+            }
         }
 
         return WebUtility.HtmlEncode(sb.ToString());
