@@ -1,3 +1,4 @@
+using CsCheck;
 using Orac.Cost.Opportunities;
 using Orac.Tests.Shared;
 
@@ -212,6 +213,39 @@ public class PatternsTests
 
         // A function rule beats a module rule: memcpy inside libz is a copy, not compression.
         Assert.Equal("memcpy", Patterns.Classify("memcpy", "/lib/libz.so.1")?.Id);
+    }
+
+    [Fact]
+    public void Classify_AgreesWithAScanOfTheTableInOrder()
+    {
+        var names = Gen.OneOf(
+            Gen.String,
+            Gen.String[Gen.Char["_abcdefgilmnoprstuxyzGLPSZ:.(*)/"], 0, 24],
+            Gen.OneOf(Cases.Select(c => (string)c[0]).ToArray()).SelectMany(n => Gen.String[0, 4].Select(tail => n + tail)));
+        var modules = Gen.OneOf(Gen.Const(""), Gen.OneOf("/lib/libz.so.1", "libcrypto.so.3", "/x/libpcre2-8.so.0", "/usr/bin/app", "_json.cpython-312.so"));
+        Gen.Select(names, modules).Sample(t => Assert.Equal(Scan(t.Item1, t.Item2)?.Id, Patterns.Classify(t.Item1, t.Item2)?.Id));
+    }
+
+    private static Pattern? Scan(string function, string module)
+    {
+        foreach (var p in Patterns.All)
+        {
+            if (p.Rules.Any(r => !r.OnModule && r.Matches(function)))
+            {
+                return p;
+            }
+        }
+
+        var file = Patterns.FileName(module);
+        foreach (var p in Patterns.All)
+        {
+            if (file.Length > 0 && p.Rules.Any(r => r.OnModule && r.Matches(file)))
+            {
+                return p;
+            }
+        }
+
+        return null;
     }
 
     [Fact]

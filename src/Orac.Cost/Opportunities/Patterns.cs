@@ -313,44 +313,21 @@ public static class Patterns
         Logging, Interpreter, GpuIdle, GpuTrap,
     ];
 
-    /// <summary>The pattern of a frame: the first function rule (table order) matching <paramref name="function"/>, else the first module rule matching the file name of <paramref name="module"/>; null when none.</summary>
-    public static Pattern? Classify(string function, string? module)
-    {
-        foreach (var p in All)
-        {
-            foreach (var r in p.Rules)
-            {
-                if (!r.OnModule && r.Matches(function))
-                {
-                    return p;
-                }
-            }
-        }
+    private static readonly RuleIndex s_functionRules = new(All, onModule: false);
+    private static readonly RuleIndex s_moduleRules = new(All, onModule: true);
 
-        return string.IsNullOrEmpty(module) ? null : ClassifyModule(module);
-    }
+    /// <summary>The pattern of a frame: the first function rule (table order) matching <paramref name="function"/>, else the first module rule matching the file name of <paramref name="module"/>; null when none.</summary>
+    public static Pattern? Classify(string function, string? module) =>
+        ClassifyFunction(function) ?? (string.IsNullOrEmpty(module) ? null : ClassifyModule(module));
+
+    /// <summary>The pattern of a function name by the function rules alone; null when none.</summary>
+    public static Pattern? ClassifyFunction(string function) => s_functionRules.First(function);
 
     /// <summary>The pattern of a module (a path or file name) by the module rules alone; null when none.</summary>
     public static Pattern? ClassifyModule(string module)
     {
         var file = FileName(module);
-        if (file.Length == 0)
-        {
-            return null;
-        }
-
-        foreach (var p in All)
-        {
-            foreach (var r in p.Rules)
-            {
-                if (r.OnModule && r.Matches(file))
-                {
-                    return p;
-                }
-            }
-        }
-
-        return null;
+        return file.Length == 0 ? null : s_moduleRules.First(file);
     }
 
     /// <summary>The part of a path after the last <c>/</c> or <c>\</c>.</summary>
@@ -385,6 +362,100 @@ public static class Patterns
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The rules of one side (function or module) indexed so a name is checked against few of them: exact rules in a
+    /// dictionary, case-sensitive prefixes of two or more characters bucketed by their first two, the rest in a list.
+    /// Every candidate carries its pattern's table position, and the smallest position that matches wins, exactly as
+    /// a scan of the table in order would decide.
+    /// </summary>
+    private sealed class RuleIndex
+    {
+        private readonly IReadOnlyList<Pattern> _patterns;
+        private readonly Dictionary<string, int> _exact = new(StringComparer.Ordinal);
+        private readonly Dictionary<int, List<(string Text, int Pattern)>> _prefixes = [];
+        private readonly List<(PatternRule Rule, int Pattern)> _others = [];
+
+        public RuleIndex(IReadOnlyList<Pattern> patterns, bool onModule)
+        {
+            _patterns = patterns;
+            for (var p = 0; p < patterns.Count; p++)
+            {
+                foreach (var r in patterns[p].Rules)
+                {
+                    if (r.OnModule != onModule)
+                    {
+                        continue;
+                    }
+
+                    if (r.Match == NameMatch.Exact && !r.IgnoreCase)
+                    {
+                        _exact.TryAdd(r.Text, p);
+                    }
+                    else if (r.Match == NameMatch.Prefix && !r.IgnoreCase && r.Text.Length >= 2)
+                    {
+                        var key = Key(r.Text);
+                        if (!_prefixes.TryGetValue(key, out var list))
+                        {
+                            list = [];
+                            _prefixes.Add(key, list);
+                        }
+
+                        list.Add((r.Text, p));
+                    }
+                    else
+                    {
+                        _others.Add((r, p));
+                    }
+                }
+            }
+        }
+
+        public Pattern? First(string name)
+        {
+            var best = int.MaxValue;
+            if (_exact.TryGetValue(name, out var e))
+            {
+                best = e;
+            }
+
+            // Lists are in table order: the first match in each is its best.
+            if (name.Length >= 2 && _prefixes.TryGetValue(Key(name), out var list))
+            {
+                foreach (var (text, p) in list)
+                {
+                    if (p >= best)
+                    {
+                        break;
+                    }
+
+                    if (name.StartsWith(text, StringComparison.Ordinal))
+                    {
+                        best = p;
+                        break;
+                    }
+                }
+            }
+
+            foreach (var (rule, p) in _others)
+            {
+                if (p >= best)
+                {
+                    break;
+                }
+
+                if (rule.Matches(name))
+                {
+                    best = p;
+                    break;
+                }
+            }
+
+            return best == int.MaxValue ? null : _patterns[best];
+        }
+
+        private static int Key(string s) => (s[0] << 16) | s[1];
     }
 
     private static PatternRule X(string text) => new(NameMatch.Exact, text);
