@@ -208,6 +208,12 @@ public static class OpportunityRanker
         var byModule = new Dictionary<string, (string? Library, Pattern? Pattern)>(StringComparer.Ordinal);
         foreach (var a in r.Atoms)
         {
+            // GPU time is no function to optimise: its stranded part is the gpu entries.
+            if (a.Function == CostCalculator.GpuFunction)
+            {
+                continue;
+            }
+
             if (!byFunction.TryGetValue(a.Function, out var pattern))
             {
                 pattern = Patterns.ClassifyFunction(a.Function);
