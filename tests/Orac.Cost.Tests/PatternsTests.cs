@@ -166,6 +166,13 @@ public class PatternsTests
         { "PyList_Append", "", null },
         { "vm_area_alloc", Kernel, null },
 
+        // perf annotations
+        { "schedule_[k]", "", "syscalls" },
+        { "memcpy_[k]", "", "memcpy" },
+        { "java.util.regex.Pattern$Curly.match_[j]", "", "regex" },
+        { "malloc_[x]", "", null },
+        { "_[k]", "", null },
+
         // nothing
         { "main", "/usr/bin/api", null },
         { "", "", null },
@@ -228,6 +235,7 @@ public class PatternsTests
 
     private static Pattern? Scan(string function, string module)
     {
+        function = Patterns.WithoutAnnotation(function);
         foreach (var p in Patterns.All)
         {
             if (p.Rules.Any(r => !r.OnModule && r.Matches(function)))

@@ -150,7 +150,10 @@ public static class OpportunityRanker
         }
         else if (function.Length > 2 && function[0] == '[' && function[^1] == ']')
         {
+            // `[libc.so.6]`, or `[libc.so.6 <0x7f01>]` with perf addresses.
             name = function[1..^1];
+            var space = name.IndexOf(' ', StringComparison.Ordinal);
+            name = space > 0 ? name[..space] : name;
         }
         else
         {

@@ -320,8 +320,17 @@ public static class Patterns
     public static Pattern? Classify(string function, string? module) =>
         ClassifyFunction(function) ?? (string.IsNullOrEmpty(module) ? null : ClassifyModule(module));
 
-    /// <summary>The pattern of a function name by the function rules alone; null when none.</summary>
-    public static Pattern? ClassifyFunction(string function) => s_functionRules.First(function);
+    /// <summary>The pattern of a function name by the function rules alone (after <see cref="WithoutAnnotation"/>); null when none.</summary>
+    public static Pattern? ClassifyFunction(string function) => s_functionRules.First(WithoutAnnotation(function));
+
+    /// <summary>
+    /// The name without the annotation stackcollapse-perf.pl (and Orac's perf collapser) appends: <c>_[k]</c> kernel,
+    /// <c>_[j]</c> JIT, <c>_[i]</c> inlined, <c>_[w]</c> waker — so <c>schedule_[k]</c> is <c>schedule</c>.
+    /// </summary>
+    public static string WithoutAnnotation(string function) =>
+        function.Length > 4 && function[^4] == '_' && function[^3] == '[' && function[^1] == ']' && function[^2] is 'k' or 'j' or 'i' or 'w'
+            ? function[..^4]
+            : function;
 
     /// <summary>The pattern of a module (a path or file name) by the module rules alone; null when none.</summary>
     public static Pattern? ClassifyModule(string module)
