@@ -30,6 +30,7 @@ public class PatternsTests
         { "handle_mm_fault", Kernel, "page-faults" },
         { "do_anonymous_page", Kernel, "page-faults" },
         { "clear_page_erms", Kernel, "page-faults" },
+        { "flush_tlb_mm_range", Kernel, "page-faults" },
         { "handle_irq_event", Kernel, null },
         { "clear_user", Kernel, null },
 
@@ -52,10 +53,14 @@ public class PatternsTests
         { "freeaddrinfo", Libc, null },
         { "tc_classify", Kernel, null },
         { "runtime.gopark", "", null },
+        { "v8::internal::HeapObject::SizeFromMap", "/usr/bin/node", null },
+        { "v8::internal::Heap::CollectGarbage", "/usr/bin/node", "gc" },
+        { "malloc@plt", "/usr/bin/app", "gc" },
         { "mallocinfo_report", "", null },
 
         // locks and spinning
         { "pthread_mutex_lock", Libc, "locks" },
+        { "pthread_mutex_lock@@GLIBC_2.2.5", Libc, "locks" },
         { "__lll_lock_wait", Libc, "locks" },
         { "futex_wait", Kernel, "locks" },
         { "native_queued_spin_lock_slowpath", Kernel, "locks" },
@@ -73,6 +78,8 @@ public class PatternsTests
         { "sk_busy_poll", Kernel, "busy-poll" },
         { "_mm_pause", "", "busy-poll" },
         { "System.Threading.SpinWait.SpinOnce", "", "busy-poll" },
+        { "node::SpinEventLoopInternal", "/usr/bin/node", null },
+        { "_raw_spin_trylock", Kernel, "locks" },
         { "core::hint::spin_loop", "", "busy-poll" },
         { "runtime.procyield", "", "busy-poll" },
         { "epoll_wait", Libc, null },
@@ -108,6 +115,7 @@ public class PatternsTests
         { "encoding/json.(*decodeState).object", "", "json" },
         { "System.Text.Json.Utf8JsonReader.Read()", "", "json" },
         { "json_object_get", "", "json" },
+        { "v8::internal::JsonParser<unsigned char>::ParseJson", "/usr/bin/node", "json" },
         { "scanstring_unicode", "/usr/lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so", "json" },
         { "jsonnet_evaluate", "", null },
         { "JsonSerializer.Serialize", "", null },
@@ -171,6 +179,7 @@ public class PatternsTests
         { "memcpy_[k]", "", "memcpy" },
         { "java.util.regex.Pattern$Curly.match_[j]", "", "regex" },
         { "malloc_[x]", "", null },
+        { "free@example.com", "", null },
         { "_[k]", "", null },
 
         // nothing
@@ -260,7 +269,11 @@ public class PatternsTests
     public void Rules_AreCaseSensitiveUnlessMarked()
     {
         Assert.Null(Patterns.Classify("Pthread_Mutex_Lock", ""));
-        Assert.Equal("busy-poll", Patterns.Classify("MySPINner", "")?.Id);
+        Assert.False(new PatternRule(NameMatch.Contains, "spin").Matches("MySPINner"));
+        Assert.True(new PatternRule(NameMatch.Contains, "spin", IgnoreCase: true).Matches("MySPINner"));
+        Assert.True(new PatternRule(NameMatch.Prefix, "xx", IgnoreCase: true).Matches("XXy"));
+        Assert.True(new PatternRule(NameMatch.Exact, "ab", IgnoreCase: true).Matches("AB"));
+        Assert.False(new PatternRule(NameMatch.Exact, "ab").Matches("abc"));
     }
 
     [Fact]
