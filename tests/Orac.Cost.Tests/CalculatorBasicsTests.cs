@@ -113,3 +113,30 @@ public class CalculatorBasicsTests
         Assert.Empty(d.Functions);
     }
 }
+
+public class CpuRatesTests
+{
+    [Fact]
+    public void RatesFor_MatchComputePerCpuSecond()
+    {
+        var facts = new HostFacts(4, 8_000_000_000, []);
+        var idle = new HostInput { Org = "o", Host = "h", ClassName = "gcp", Facts = facts, ObservedSeconds = 3600 };
+        CpuRates est = CostCalculator.RatesFor(CostModel.Defaults, idle);
+        Assert.Equal("gcp", est.Class);
+        Assert.Equal(0.05 / 3600, est.UsdPerCpuSecond, 15);
+        Assert.Equal((4.26 - 0.71) / 3.6e6 * 1.1, est.KwhPerCpuSecond, 15);
+        Assert.Equal(est.KwhPerCpuSecond * 379 / 1000, est.KgCo2ePerCpuSecond, 15);
+        Assert.Equal(Basis.Estimated, est.EnergyBasis);
+
+        // Measured: 20,000 J above idle shared by the host's 100 profiled CPU-seconds → 200 J each.
+        var busy = new HostInput
+        {
+            Org = "o", Host = "h", ClassName = "gcp", Facts = facts, ObservedSeconds = 3600,
+            CpuEnergy = new MeasuredCpuEnergy(20_000 + (5 * 3600), 5, 3600, "rapl"),
+            Workloads = [new WorkloadProfile("s", TestProfiles.CpuNanos(("a", 60_000_000_000), ("b", 40_000_000_000)))],
+        };
+        CpuRates m = CostCalculator.RatesFor(CostModel.Defaults, busy);
+        Assert.Equal(200 / 3.6e6 * 1.1, m.KwhPerCpuSecond, 15);
+        Assert.Equal(Basis.Measured, m.EnergyBasis);
+    }
+}
