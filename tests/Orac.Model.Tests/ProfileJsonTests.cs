@@ -46,7 +46,34 @@ public class ProfileJsonTests
         Assert.Equal(p.Total(1), back.Total(1));
     }
 
+    [Fact]
+    public void WriteThenRead_KeepsHostPeriodAndTimeRange()
+    {
+        var b = new ProfileBuilder(SampleType.Samples)
+        {
+            Metadata = new ProfileMetadata { Host = "box-1", Period = 10_101_010, PeriodType = new SampleType("cpu", "nanoseconds"), StartNs = 1_700_000_000_000_000_000, EndNs = 1_700_000_020_000_000_000 },
+        };
+        b.Add(b.Stack([b.Frame("main")]), [7]);
+        var ms = new MemoryStream();
+        ProfileJson.Write(ProfileJson.ToDocument(b.Build(), "test"), ms);
+        Profile back = ProfileJson.Read(new MemoryStream(ms.ToArray()), "x.json");
+        Assert.Equal("box-1", back.Metadata.Host);
+        Assert.Equal(10_101_010, back.Metadata.Period);
+        Assert.Equal(new SampleType("cpu", "nanoseconds"), back.Metadata.PeriodType);
+        Assert.Equal(20_000_000_000, back.Metadata.EndNs - back.Metadata.StartNs);
+    }
+
+    [Fact]
+    public void Read_OlderFileWithoutPeriodType_AssumesCpuForNanoseconds()
+    {
+        string json = "{\"format\":\"orac-profile\",\"version\":1,\"sampleTypes\":[{\"type\":\"cpu\",\"unit\":\"samples\"}],\"period\":1000,\"periodUnit\":\"nanoseconds\",\"frames\":[\"a\"],\"samples\":[{\"stack\":[0],\"values\":[1]}]}";
+        Profile back = ProfileJson.Read(new MemoryStream(Encoding.UTF8.GetBytes(json)), "old.json");
+        Assert.Equal(new SampleType("cpu", "nanoseconds"), back.Metadata.PeriodType);
+        Assert.Equal(1000, back.Metadata.Period);
+    }
+
     [Theory]
+    [InlineData("{\"format\":\"orac-profile\",\"version\":1,\"sampleTypes\":[{\"type\":\"cpu\",\"unit\":\"samples\"}],\"startNs\":20,\"endNs\":10}", "endNs must not be before startNs")]
     [InlineData("not json", "not an Orac profile")]
     [InlineData("{\"format\":\"pprof\"}", "not an Orac profile")]
     [InlineData("{\"format\":\"orac-profile\",\"version\":9}", "version 9 is not supported")]

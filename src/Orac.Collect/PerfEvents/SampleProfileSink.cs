@@ -104,16 +104,20 @@ internal sealed class SampleProfileSink : IPerfRecordSink
     /// <summary>Freezes the profile (the sink must not be used afterwards).</summary>
     public Profile Build(long periodNs)
     {
+        long now = UnixNowNs();
         _builder.Metadata = new ProfileMetadata
         {
             Host = Environment.MachineName,
             Period = periodNs,
             PeriodType = new SampleType("cpu", "nanoseconds"),
-            StartNs = _firstNs == long.MaxValue ? 0 : _firstNs,
-            EndNs = _lastNs,
+            // Sample times are perf's clock (time since boot), not Unix time: anchor the span at now.
+            StartNs = _firstNs == long.MaxValue ? 0 : now - (_lastNs - _firstNs),
+            EndNs = _firstNs == long.MaxValue ? 0 : now,
         };
         return _builder.Build();
     }
+
+    private static long UnixNowNs() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
 
     private FrameId KernelFrame(ulong ip)
     {

@@ -36,6 +36,18 @@ public sealed class ProfileDocument
     /// <summary>Unit of <see cref="Period"/>.</summary>
     public string PeriodUnit { get; init; } = "";
 
+    /// <summary>What <see cref="Period"/> measures, e.g. <c>cpu</c> (absent in older files: <c>cpu</c> is assumed for nanoseconds).</summary>
+    public string? PeriodType { get; init; }
+
+    /// <summary>Host the profile was taken on, when known.</summary>
+    public string? Host { get; init; }
+
+    /// <summary>Start of the recording, Unix ns; 0 when unknown.</summary>
+    public long StartNs { get; init; }
+
+    /// <summary>End of the recording, Unix ns; 0 when unknown.</summary>
+    public long EndNs { get; init; }
+
     /// <summary>Frame names; stacks refer to them by index.</summary>
     public IReadOnlyList<string> Frames { get; init; } = [];
 
@@ -73,8 +85,9 @@ public static class ProfileJson
     public const int CurrentVersion = 1;
 
     /// <summary>The document for <paramref name="profile"/>; samples with the same stack are summed.</summary>
-    public static ProfileDocument ToDocument(Profile profile, string source, bool partial = false, string? partialReason = null)
+    public static ProfileDocument ToDocument(Profile profile, string source, bool partial = false, string? partialReason = null, ProfileMetadata? metadata = null)
     {
+        metadata ??= profile.Metadata;
         var frameIndex = new Dictionary<FrameId, int>();
         var frames = new List<string>();
         var byStack = new Dictionary<StackId, int>();
@@ -123,8 +136,12 @@ public static class ProfileJson
             Partial = partial,
             PartialReason = partialReason,
             SampleTypes = [.. profile.SampleTypes.Select(t => new ProfileSampleType { Type = t.Type, Unit = t.Unit })],
-            Period = profile.Metadata.Period,
-            PeriodUnit = profile.Metadata.PeriodType.Unit ?? "",
+            Period = metadata.Period,
+            PeriodUnit = metadata.PeriodType.Unit ?? "",
+            PeriodType = metadata.Period > 0 && !string.IsNullOrEmpty(metadata.PeriodType.Type) ? metadata.PeriodType.Type : null,
+            Host = metadata.Host.Length > 0 ? metadata.Host : null,
+            StartNs = metadata.StartNs > 0 && metadata.EndNs > metadata.StartNs ? metadata.StartNs : 0,
+            EndNs = metadata.StartNs > 0 && metadata.EndNs > metadata.StartNs ? metadata.EndNs : 0,
             Frames = frames,
             Samples = [.. samples.Select(s => new ProfileSample { Stack = s.Stack, Values = s.Values })],
         };
@@ -177,7 +194,23 @@ public static class ProfileJson
             sampleTypes[t] = new SampleType(type.Type ?? "", type.Unit ?? "");
         }
 
-        var builder = new ProfileBuilder(sampleTypes);
+        if (d.Period < 0 || d.StartNs < 0 || d.EndNs < 0 || (d.EndNs != 0 && d.EndNs < d.StartNs))
+        {
+            throw new OracException($"{name}: period, startNs and endNs must not be negative, and endNs must not be before startNs");
+        }
+
+        string periodUnit = d.PeriodUnit ?? "";
+        var builder = new ProfileBuilder(sampleTypes)
+        {
+            Metadata = new ProfileMetadata
+            {
+                Host = d.Host ?? "",
+                Period = d.Period,
+                PeriodType = d.Period > 0 ? new SampleType(d.PeriodType ?? (periodUnit == "nanoseconds" ? "cpu" : ""), periodUnit) : default,
+                StartNs = d.StartNs,
+                EndNs = d.EndNs,
+            },
+        };
         var frameIds = new FrameId[names.Count];
         for (int i = 0; i < frameIds.Length; i++)
         {
