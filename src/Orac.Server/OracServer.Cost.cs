@@ -25,7 +25,7 @@ public sealed partial class OracServer
     private CostService? _cost;
 
     /// <summary>Prices the server's data with the model loaded at start (<see cref="ServerOptions.CostModelPath"/>).</summary>
-    internal CostService Cost => _cost ??= new CostService(_store, _fleet, () => null, _costModel ?? CostModel.Defaults);
+    internal CostService Pricing => _cost ??= new CostService(_store, _fleet, () => null, _costModel ?? CostModel.Defaults);
 
     private void MapCost(WebApplication app)
     {
@@ -60,7 +60,7 @@ public sealed partial class OracServer
     {
         (IReadOnlyList<string> orgs, Selector selector, long from, long until) = CostSelection(ctx, who!, DefaultCostRangeNs);
         int top = IntParam(ctx, "top", 20, 1, 10_000);
-        CostResult result = await Task.Run(() => Cost.Compute(orgs, selector, from, until, top)).ConfigureAwait(false);
+        CostResult result = await Task.Run(() => Pricing.Compute(orgs, selector, from, until, top)).ConfigureAwait(false);
         await WriteJson(ctx, result.Document, Json.CostDocument).ConfigureAwait(false);
     }
 
@@ -71,8 +71,8 @@ public sealed partial class OracServer
         double improve = PercentParam(ctx, "improve", 10);
         OpportunitiesDocument doc = await Task.Run(() =>
         {
-            CostResult current = Cost.Compute(orgs, selector, from, until);
-            CostResult previous = Cost.Compute(orgs, selector, from - (until - from), from);
+            CostResult current = Pricing.Compute(orgs, selector, from, until);
+            CostResult previous = Pricing.Compute(orgs, selector, from - (until - from), from);
             bool hadData = previous.Document.Hosts.Count > 0;
             var options = new OpportunityOptions { ImprovementPercent = improve, Top = top, Selector = new Selector(selector.Matchers).ToString() };
             return OpportunityRanker.Rank(current, hadData ? previous : null, options);
@@ -99,8 +99,8 @@ public sealed partial class OracServer
             var previous = new Dictionary<string, CostResult>(StringComparer.Ordinal);
             foreach (string org in orgs)
             {
-                current[org] = Cost.Compute([org], Selector.All, from, until);
-                previous[org] = Cost.Compute([org], Selector.All, from - (until - from), from);
+                current[org] = Pricing.Compute([org], Selector.All, from, until);
+                previous[org] = Pricing.Compute([org], Selector.All, from - (until - from), from);
             }
 
             return OrgReport.Build(current, previous, from / 1_000_000, until / 1_000_000);
@@ -140,8 +140,8 @@ public sealed partial class OracServer
         var selector = new Selector(q.Selector.Matchers);
         FlameTree tree = await Task.Run(() =>
         {
-            CostResult priced = Cost.Compute(q.Orgs, selector, q.StartNs, q.EndNs, gpus: false);
-            Profile profile = Cost.Priced(q.Orgs, selector, q.StartNs, q.EndNs, unit, priced);
+            CostResult priced = Pricing.Compute(q.Orgs, selector, q.StartNs, q.EndNs, gpus: false);
+            Profile profile = Pricing.Priced(q.Orgs, selector, q.StartNs, q.EndNs, unit, priced);
             return FlameTreeBuilder.Build(profile, q.Type, q.StartNs, q.EndNs, maxNodes, unit: unit.Unit, provenance: Basis.Estimated, partial: priced.Document.Partial);
         }).ConfigureAwait(false);
         await WriteJson(ctx, tree, Json.FlameTree).ConfigureAwait(false);
