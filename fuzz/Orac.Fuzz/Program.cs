@@ -35,6 +35,7 @@ public static class Program
         ["agent-spool"] = data => Orac.Agent.SpoolFuzz.Run(data),
         ["nvidia-smi-csv"] = data => Orac.Cost.Gpu.GpuFormatsFuzz.NvidiaSmi(data),
         ["dcgm-text"] = data => Orac.Cost.Gpu.GpuFormatsFuzz.Dcgm(data),
+        ["cost-model"] = data => Orac.Cost.CostModelFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>
