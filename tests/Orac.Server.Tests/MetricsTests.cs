@@ -219,4 +219,36 @@ public sealed class MetricsTests(TestServer s) : IClassFixture<TestServer>
         List<GpuReading> none = MetricsStore.DownsampleGpus(list, oldest: 200_000, cutoff: 120_000);
         Assert.Empty(none);
     }
+
+    [Fact]
+    public void Store_ManyReadings_OlderThanAnHourBecomeMinutePoints_EnergyAndHostsKept()
+    {
+        using var store = new MetricsStore();
+        long end = (NowMs / 60_000 * 60_000) - 1000;
+        long start = end - (2 * 3600 * 1000);
+        var batch = new MetricsBatch { Host = "busy-host" };
+        for (long t = start; t < end; t += 1000)
+        {
+            batch.Gpus.Add(new GpuReading { Time = t, Index = 0, Model = "m", UtilPercent = 100, EnergyMillijoules = (t - start) * 300 });
+        }
+
+        store.Add("a", batch);
+        IReadOnlyList<GpuReading> kept = store.Gpus("a", "busy-host", start, end);
+
+        // Readings before the newest minus an hour (floored to the minute) are one point a minute: 60 points for
+        // the first hour, 3,659 raw readings after the cutoff.
+        Assert.Equal(60 + 3659, kept.Count);
+        Assert.Equal(0, store.Dropped);
+        Assert.True(kept.Zip(kept.Skip(1)).All(p => p.First.Time < p.Second.Time), "readings are in time order");
+
+        // 300 W for the whole span: the counter's increase and the observed time survive downsampling exactly.
+        var usage = Orac.Cost.Gpu.GpuFormats.Reduce(kept, start, end);
+        double seconds = (end - 1000 - start) / 1000.0;
+        Assert.Equal(seconds, usage.ObservedSeconds, 6);
+        Assert.Equal(seconds * 300, usage.MeasuredJoules!.Value, 3);
+        Assert.Equal(seconds, usage.BusySeconds, 6);
+        Assert.Equal(["busy-host"], store.Hosts("a", start, end));
+        Assert.Empty(store.Hosts("a", end + 1, end + 2));
+        Assert.Empty(store.Hosts("b", start, end));
+    }
 }
