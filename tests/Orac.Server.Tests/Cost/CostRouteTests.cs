@@ -52,6 +52,10 @@ public sealed class CostServer : TestServer
             await Push(ingestB, "web", "b1", Hour + (m * 60), "serve;render 500\n");
         }
 
+        // Org b also pushed plain sample counts (no sampleRate): no CPU time, so not priced, and the answer says so.
+        var counts = await Post($"/ingest?name={Uri.EscapeDataString("counts.cpu{host=b1}")}&from={Hour + 5}&until={Hour + 15}", ingestB, "serve;count_only 50\n");
+        Assert.True(counts.Status == 200, counts.Body);
+
         // GPU host g1 of org local (no profiles): one H100 at 50 % for 11 readings a minute apart, drawing 400 W; RAPL
         // package energy rising 3 kJ a minute (50 W).
         var gpus = new StringBuilder();
@@ -203,6 +207,20 @@ public sealed class CostRouteTests(CostServer s) : IClassFixture<CostServer>
         string[] names = [.. TestServer.Json(tree.Body).GetProperty("names").EnumerateArray().Select(n => n.GetString()!)];
         Assert.Contains("render", names);
         Assert.DoesNotContain("json_encode", names);
+    }
+
+    [Fact]
+    public async Task Cost_PlainSampleCounts_AreLeftOutAndSaidSo()
+    {
+        JsonElement doc = await Cost(ReadB);
+        Assert.True(doc.GetProperty("partial").GetBoolean(), doc.ToString());
+        string note = doc.GetProperty("notes").EnumerateArray().Select(n => n.GetString()!).Single(n => n.Contains("not priced", StringComparison.Ordinal));
+        Assert.Contains("counts", note, StringComparison.Ordinal);
+        Assert.Contains("sampleRate", note, StringComparison.Ordinal);
+        Assert.DoesNotContain("count_only", doc.ToString(), StringComparison.Ordinal);
+
+        // Org a pushed none: its answer is whole.
+        Assert.False((await Cost(ReadA)).GetProperty("partial").GetBoolean());
     }
 
     [Fact]
@@ -371,6 +389,9 @@ public sealed class CostRouteTests(CostServer s) : IClassFixture<CostServer>
         {
             Assert.Matches(LinePattern(format, "a"), body);
             Assert.Matches(LinePattern(format, "b"), body);
+
+            // Org b's answer is partial (it pushed plain sample counts): the rendered report says so on its row.
+            Assert.Matches(format switch { "csv" => "(?m)^org,b,true,", "md" => @"(?m)^\|\s*b \(partial\)", _ => @">\s*b \(partial\)" }, body);
         }
     }
 
@@ -384,9 +405,9 @@ public sealed class CostRouteTests(CostServer s) : IClassFixture<CostServer>
     // A row naming the org: a table cell in md and html, an org row in csv.
     private static string LinePattern(string format, string org) => format switch
     {
-        "md" => $@"(?m)^\|\s*{org}\s*\|",
+        "md" => $@"(?m)^\|\s*{org}( \(partial\))?\s*\|",
         "csv" => $@"(?m)^org,{org},",
-        _ => $@"<td[^>]*>\s*{org}\s*</td>",
+        _ => $@"<td[^>]*>\s*{org}( \(partial\))?\s*</td>",
     };
 
     [Fact]
