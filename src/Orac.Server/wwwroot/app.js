@@ -180,9 +180,17 @@ async function overlayFunction(name) {
   }
 }
 
-/** The priced unit frames are drawn in (`usd`, `kwh`, `co2e`), or '' for the profile's own values. */
+/** Only CPU time is priced (docs/cost.md): `unit=` needs a `process_cpu:cpu:nanoseconds:…` profile type. */
+function priceable(type) {
+  return String(type || '').startsWith('process_cpu:cpu:nanoseconds:');
+}
+
+/**
+ * The priced unit frames are drawn in (`usd`, `kwh`, `co2e`), or '' for the profile's own values: a diff
+ * compares shares of the profile's own values, and only CPU-time profiles are priced.
+ */
 function pricedUnit() {
-  return state.mode === 'diff' ? '' : state.unit;
+  return state.mode === 'diff' || !priceable(state.type) ? '' : state.unit;
 }
 
 /** The sample unit of a profile type id (`process_cpu:cpu:nanoseconds:cpu:nanoseconds` → `nanoseconds`). */
@@ -197,7 +205,7 @@ let lastCost = null;
 
 function basisTag(basis) {
   const b = document.createElement('span');
-  b.className = `basis basis-${basis}`;
+  b.className = `basis basis-${basis === 'measured' || basis === 'projection' ? basis : basis === 'estimated' ? 'estimated' : 'mixed'}`;
   b.textContent = basis;
   return b;
 }
@@ -247,11 +255,12 @@ function renderCost(cost) {
     dd.append(basisTag(basis));
     figures.append(dt, dd);
   };
-  const energy = total.energyBasis || 'estimated';
-  row('cost-total', 'Total', total, energy === 'measured' ? 'mixed' : energy === 'mixed' ? 'mixed' : 'estimated',
+  // Money is always estimated (usage × prices); energy, and the CO2e derived from it, may be partly measured (RAPL, GPU power).
+  const basisOf = (f) => (!f.energyBasis || f.energyBasis === 'estimated' ? 'estimated' : `$ estimated, energy ${f.energyBasis}`);
+  row('cost-total', 'Total', total, basisOf(total),
     'Everything selected: attributed to functions plus idle. Money is always estimated (usage × the model\'s prices).');
-  row('cost-attributed', 'Attributed', attributed, 'estimated', 'Total minus idle: what the functions in the flame graph account for');
-  row('cost-idle', 'Idle / unattributed', idle, 'estimated', 'Idle power, unused billed capacity, memory baseline: never spread over workloads');
+  row('cost-attributed', 'Attributed', attributed, basisOf(total), 'Total minus idle: what the functions in the flame graph account for');
+  row('cost-idle', 'Idle / unattributed', idle, basisOf(idle), 'Idle power, unused billed capacity, memory baseline: never spread over workloads');
   row('cost-year', 'Per year', year, 'projection', 'The total scaled from this period to a year: assumes the period repeats');
   const cpu = document.createElement('dt');
   cpu.textContent = 'Usage';
@@ -571,9 +580,14 @@ function syncControls() {
   $('unit-native').title = `The profile's own values: ${nativeWords} (measured)`;
   for (const b of document.querySelectorAll('#width-group .unit')) {
     b.setAttribute('aria-pressed', String(b.dataset.unit === pricedUnit()));
-    // A diff compares shares of the profile's own values; priced widths are for single graphs.
-    b.disabled = state.mode === 'diff' && b.dataset.unit !== '';
+    // A diff compares shares of the profile's own values; priced widths are for single CPU-time graphs.
+    b.disabled = b.dataset.unit !== '' && (state.mode === 'diff' || !priceable(state.type));
   }
+  $('width-group').title = state.mode === 'diff'
+    ? 'A diff compares shares of the profile\'s own values: $, kWh and CO2e widths are for single graphs'
+    : priceable(state.type)
+      ? 'What the width of a frame measures: the profile\'s own values (measured), or its cost priced with the server\'s cost model (estimated)'
+      : 'Only CPU-time profiles (process_cpu:cpu:nanoseconds) are priced: pick that profile type for $, kWh and CO2e';
   $('view-flame').setAttribute('aria-pressed', String(state.view === 'flame'));
   $('view-icicle').setAttribute('aria-pressed', String(state.view === 'icicle'));
   $('search').value = state.search;

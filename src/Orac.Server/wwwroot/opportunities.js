@@ -145,7 +145,7 @@ export class OpportunitiesView {
       el('strong', 'Selection per year: '),
       document.createTextNode(savingsText(doc.totalPerYear || {})),
       el('span', 'projection', 'basis basis-projection'),
-      el('span', ` ${doc.selection || 'all'} · ${formatDateTime(doc.from)} → ${formatDateTime(doc.until)} scaled to a year`, 'hint'),
+      el('span', ` selection ${doc.selection || 'all'} · ${formatDateTime(doc.from)} → ${formatDateTime(doc.until)}, scaled to a year`, 'hint'),
     );
     totals.dataset.usd = String((doc.totalPerYear || {}).usd || 0);
 

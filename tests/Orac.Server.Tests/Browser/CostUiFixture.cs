@@ -9,7 +9,7 @@ namespace Orac.Server.Tests.Browser;
 /// <summary>
 /// One real <see cref="OracServer"/> on 127.0.0.1 (port 0, in memory, the built-in cost model) with org <c>cost</c>:
 /// service <c>shop</c> on hosts <c>shop-1</c> and <c>shop-2</c> (tests/data/ui/cost-shop-*.folded, ingested 20–10
-/// minutes ago through the HTTP API), and one headless system Chromium, shared by the cost and opportunities page
+/// minutes ago through <c>/ingest</c> at 100 Hz, so 10 ms of CPU a sample), and one headless system Chromium, shared by the cost and opportunities page
 /// tests. Nothing starts when /usr/bin/chromium is absent: the tests then skip and say why.
 /// </summary>
 public sealed class CostUiFixture : IAsyncLifetime
@@ -90,7 +90,9 @@ public sealed class CostUiFixture : IAsyncLifetime
 
     private static async Task IngestAsync(HttpClient http, string service, string host, long from, long until, string file)
     {
-        string url = $"/api/v1/profiles?service={service}&from={from}&until={until}&format=folded&label=host%3D{host}";
+        // Pyroscope's push with a sample rate: CPU time (process_cpu:cpu:nanoseconds), 10 ms a sample, which the server prices.
+        string name = Uri.EscapeDataString($"{service}.cpu{{host={host}}}");
+        string url = $"/ingest?name={name}&from={from}&until={until}&sampleRate=100";
         using var body = new StringContent(File.ReadAllText(UiFixture.DataFile(file)), Encoding.UTF8, "text/plain");
         using HttpResponseMessage r = await http.PostAsync(new Uri(url, UriKind.Relative), body);
         string text = await r.Content.ReadAsStringAsync();

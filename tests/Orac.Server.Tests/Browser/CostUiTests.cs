@@ -138,15 +138,16 @@ public sealed class CostUiTests(CostUiFixture fixture) : IClassFixture<CostUiFix
         Assert.Equal("true", await page.GetAttributeAsync("#unit-usd", "aria-pressed"));
         JsonElement root = await RootAsync(page);
         double rootMicrodollars = root.GetProperty("total").GetDouble();
-        // Each host's values are priced in whole microdollars: the root may differ from the document by rounding.
+        // docs/cost.md: each host's stack rows are priced in whole microdollars, so the root is the attributed dollars
+        // within half a microdollar per row (rows ≤ nodes drawn).
+        int nodes = int.Parse((await page.GetAttributeAsync("#flame", "data-nodes"))!, CultureInfo.InvariantCulture);
         Assert.True(
-            Math.Abs(rootMicrodollars / 1e6 - attributedUsd) <= 1e-5 + attributedUsd * 1e-6,
-            $"root {rootMicrodollars} µ$ vs attributed ${attributedUsd}");
+            Math.Abs(rootMicrodollars - attributedUsd * 1e6) <= 0.5 * nodes + 1e-6,
+            $"root {rootMicrodollars} µ$ vs attributed {attributedUsd * 1e6} µ$ ({nodes} nodes)");
         string rootDollars = await FormatAsync(page, "formatUsd", rootMicrodollars / 1e6);
         string tip = await HoverRootAsync(page);
         Assert.Contains($"total{rootDollars} (100.0%)", tip.Replace("\t", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.Contains("US dollars, estimated", tip, StringComparison.Ordinal);
-        Assert.Equal(await FormatAsync(page, "formatUsd", attributedUsd), rootDollars);
         Assert.Contains("estimated", await page.InnerTextAsync("#status"), StringComparison.Ordinal);
         Assert.Contains($"total {rootDollars} (estimated)", await page.InnerTextAsync("#summary"), StringComparison.Ordinal);
         Assert.Equal("(US dollars, estimated)", await page.InnerTextAsync("#top-unit"));
@@ -181,7 +182,7 @@ public sealed class CostUiTests(CostUiFixture fixture) : IClassFixture<CostUiFix
         await WaitSettledAsync(page, before);
         double attributedKwh = cost.Total.Kwh - cost.Idle.Kwh;
         double rootMwh = (await RootAsync(page)).GetProperty("total").GetDouble();
-        Assert.True(Math.Abs(rootMwh / 1e6 - attributedKwh) <= 1e-5 + attributedKwh * 1e-6, $"root {rootMwh} mWh vs attributed {attributedKwh} kWh");
+        Assert.True(Math.Abs(rootMwh - attributedKwh * 1e6) <= 0.5 * nodes + 1e-6, $"root {rootMwh} mWh vs attributed {attributedKwh * 1e6} mWh");
         Assert.Contains("energy (kWh), estimated", await HoverRootAsync(page), StringComparison.Ordinal);
 
         // Back to the profile's own values: measured, no unit in the URL.
@@ -190,7 +191,9 @@ public sealed class CostUiTests(CostUiFixture fixture) : IClassFixture<CostUiFix
         await WaitSettledAsync(page, before);
         Assert.DoesNotContain("unit=", page.Url, StringComparison.Ordinal);
         Assert.DoesNotContain("estimated", await HoverRootAsync(page), StringComparison.Ordinal);
-        Assert.Equal("1500", await page.EvaluateAsync<string>("() => String(window.__orac.find('total').total)"));
+        // 1,500 samples at 100 Hz.
+        Assert.Equal("15000000000", await page.EvaluateAsync<string>("() => String(window.__orac.find('total').total)"));
+        Assert.Equal("CPU time", await page.InnerTextAsync("#unit-native"));
         Assert.Empty(fixture.PageErrors);
     }
 
@@ -211,12 +214,15 @@ public sealed class CostUiTests(CostUiFixture fixture) : IClassFixture<CostUiFix
     public async Task OpportunitiesPage_RanksLikeTheApiAndLinksToTheFilteredFlameGraph()
     {
         Skip.IfNot(UiFixture.HasChromium, UiFixture.ChromiumMissing);
-        IPage page = await OpenAsync("/", "view=opportunities&from=now-1h");
+        // A fixed range (Unix seconds), so the page and this test ask the server the same question.
+        long until = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        string range = $"from={until - 3600}&until={until}";
+        IPage page = await OpenAsync("/", "view=opportunities&" + range);
         await page.WaitForFunctionAsync("() => document.body.dataset.view === 'opportunities' && ['ready', 'partial'].includes(document.body.dataset.state)");
         Assert.Equal("page", await page.GetAttributeAsync("#nav-opportunities", "aria-current"));
         Assert.DoesNotContain("token", page.Url, StringComparison.Ordinal);
 
-        OpportunitiesDocument doc = await GetAsync("/api/v1/opportunities?from=now-1h&until=now&improve=10&top=50", OracJsonContext.Default.OpportunitiesDocument);
+        OpportunitiesDocument doc = await GetAsync($"/api/v1/opportunities?{range}&improve=10&top=50", OracJsonContext.Default.OpportunitiesDocument);
         Assert.NotEmpty(doc.Items);
         Assert.Equal(doc.Items.Count, await page.Locator("#opps tbody tr[data-rank]").CountAsync());
         Opportunity first = doc.Items[0];
@@ -249,7 +255,7 @@ public sealed class CostUiTests(CostUiFixture fixture) : IClassFixture<CostUiFix
         await page.ClickAsync("#opps-apply");
         await page.WaitForFunctionAsync("() => document.getElementById('opps-save-head').textContent === 'Save at 20 %' && document.body.dataset.state !== 'loading'");
         Assert.Contains("improve=20", page.Url, StringComparison.Ordinal);
-        OpportunitiesDocument doc20 = await GetAsync("/api/v1/opportunities?from=now-1h&until=now&improve=20&top=50", OracJsonContext.Default.OpportunitiesDocument);
+        OpportunitiesDocument doc20 = await GetAsync($"/api/v1/opportunities?{range}&improve=20&top=50", OracJsonContext.Default.OpportunitiesDocument);
         Assert.StartsWith(
             await FormatAsync(page, "formatUsd", doc20.Items[0].IfImproved.Usd),
             await page.Locator("#opps tbody tr[data-rank] td").Nth(6).InnerTextAsync(),
