@@ -271,7 +271,7 @@ function renderCost(cost) {
   figures.append(cpu, cpuText);
   if (cost.partial) {
     banner.hidden = false;
-    banner.textContent = 'PARTIAL: some data was missing; these figures are lower bounds (see the notes).';
+    banner.textContent = 'PARTIAL: some data was missing or could not be priced (see the notes).';
   }
   for (const n of cost.notes || []) {
     const li = document.createElement('li');
