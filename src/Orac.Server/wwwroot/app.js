@@ -383,6 +383,8 @@ async function loadView() {
       + `${t.provenance && t.provenance !== 'measured' ? ` (${t.provenance})` : ''}, ${t.type}.`;
   } catch (e) {
     if (seq !== loadSeq || route.view !== 'profile') return;
+    // No figures of an earlier selection beside an error.
+    renderCost(null);
     showError(e);
   }
 }
