@@ -1,18 +1,21 @@
 // Orac's web UI: the profile view's state lives in the URL query string (shareable, reloadable),
-// the fleet and task views are routed by the fragment (#view=fleet, #view=task&id=ID); the token
-// lives in sessionStorage. Everything the page shows comes from the documented API (docs/api.md,
-// docs/fleet.md).
+// the fleet, task and opportunities views are routed by the fragment (#view=fleet, #view=task&id=ID,
+// #view=opportunities); the token lives in sessionStorage. Everything the page shows comes from the
+// documented API (docs/api.md, docs/fleet.md, docs/cost.md).
 
 import { getJson, download, exportSuffix, takeToken, storeToken, forgetToken, ApiError } from './http.js';
 import { FlameGraph, compileSearch } from './flame.js';
 import { SeriesChart } from './series.js';
-import { formatValue, formatPercent } from './format.js';
+import { formatValue, formatPercent, formatUsd, formatKwh, formatCo2e, formatDateTime, unitWords } from './format.js';
 import { FleetView } from './fleet.js';
 import { TaskView } from './task.js';
+import { OpportunitiesView } from './opportunities.js';
 
 const $ = (id) => document.getElementById(id);
 const PRESETS = ['15m', '1h', '6h', '24h', '7d'];
 const DEFAULT_TYPE_HINT = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+/** Priced frame widths the server offers (GET /api/v1/query?unit=…, docs/cost.md). */
+const PRICED_UNITS = ['usd', 'kwh', 'co2e'];
 
 // ---- state <-> URL ---------------------------------------------------------------------------
 
@@ -35,6 +38,7 @@ function readState() {
     baseUntil: q.get('baseUntil') || '',
     order: q.get('order') === 'total' ? 'total' : 'self',
     zoom: q.get('zoom') || '',
+    unit: PRICED_UNITS.includes(q.get('unit')) ? q.get('unit') : '',
   };
 }
 
@@ -56,6 +60,7 @@ function writeState(push) {
     if (state.baseUntil) q.set('baseUntil', state.baseUntil);
   }
   if (state.order !== 'self') q.set('order', state.order);
+  if (state.unit) q.set('unit', state.unit);
   if (state.zoom) q.set('zoom', state.zoom);
   const url = `${window.location.pathname}?${q.toString()}${window.location.hash}`;
   if (push) history.pushState(null, '', url);
@@ -70,6 +75,32 @@ function selector(service, labels) {
   if (service) parts.push(`service_name="${esc(service)}"`);
   for (const [k, v] of labels) parts.push(`${k}="${esc(v)}"`);
   return `{${parts.join(',')}}`;
+}
+
+/**
+ * The service and equality label filters of a selector the profile view can show (`api`,
+ * `{service_name="api",zone="b"}`); null for anything else (regex or negative matchers).
+ */
+export function parseSelector(text) {
+  const s = String(text || '').trim();
+  if (s === '' || s === '{}') return { service: '', labels: [] };
+  if (/^[A-Za-z0-9_.:-]+$/.test(s)) return { service: s, labels: [] };
+  const m = /^\{(.*)\}$/.exec(s);
+  if (!m) return null;
+  const out = { service: '', labels: [] };
+  const re = /\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/y;
+  let at = 0;
+  const body = m[1];
+  while (at < body.length) {
+    re.lastIndex = at;
+    const p = re.exec(body);
+    if (!p) return null;
+    const value = p[2].replace(/\\(.)/g, '$1');
+    if (p[1] === 'service_name') out.service = value;
+    else out.labels.push([p[1], value]);
+    at = re.lastIndex;
+  }
+  return out;
 }
 
 /** Client-side reading of the time forms the server accepts, to draw axes and pick a step. */
@@ -149,6 +180,106 @@ async function overlayFunction(name) {
   }
 }
 
+/** Only CPU time is priced (docs/cost.md): `unit=` needs a `process_cpu:cpu:nanoseconds:…` profile type. */
+function priceable(type) {
+  return String(type || '').startsWith('process_cpu:cpu:nanoseconds:');
+}
+
+/**
+ * The priced unit frames are drawn in (`usd`, `kwh`, `co2e`), or '' for the profile's own values: a diff
+ * compares shares of the profile's own values, and only CPU-time profiles are priced.
+ */
+function pricedUnit() {
+  return state.mode === 'diff' || !priceable(state.type) ? '' : state.unit;
+}
+
+/** The sample unit of a profile type id (`process_cpu:cpu:nanoseconds:cpu:nanoseconds` → `nanoseconds`). */
+function typeUnit(type) {
+  const parts = String(type || '').split(':');
+  return parts.length >= 3 ? parts[2] : '';
+}
+
+// ---- cost strip ------------------------------------------------------------------------------------
+
+let lastCost = null;
+
+function basisTag(basis) {
+  const b = document.createElement('span');
+  b.className = `basis basis-${basis === 'measured' || basis === 'projection' ? basis : basis === 'estimated' ? 'estimated' : 'mixed'}`;
+  b.textContent = basis;
+  return b;
+}
+
+/** The cost strip beside the flame graph: GET /api/v1/cost for the same selection and range (docs/cost.md). */
+function renderCost(cost) {
+  const figures = $('cost-figures');
+  const notes = $('cost-notes');
+  const banner = $('cost-partial');
+  const box = $('cost');
+  figures.replaceChildren();
+  notes.replaceChildren();
+  banner.hidden = true;
+  $('cost-error').textContent = '';
+  $('cost-period').textContent = '';
+  lastCost = null;
+  for (const k of ['usd', 'attributedUsd', 'idleUsd', 'yearUsd', 'partial']) delete box.dataset[k];
+  if (!cost) return;
+  if (cost instanceof Error) {
+    $('cost-error').textContent = `Cost not available: ${cost.message}`;
+    box.dataset.error = cost instanceof ApiError ? String(cost.status) : 'network';
+    return;
+  }
+  delete box.dataset.error;
+  lastCost = cost;
+  const total = cost.total || {};
+  const idle = cost.idle || {};
+  const year = cost.projectedPerYear || {};
+  const attributed = {
+    usd: (total.usd || 0) - (idle.usd || 0),
+    kwh: (total.kwh || 0) - (idle.kwh || 0),
+    kgCo2e: (total.kgCo2e || 0) - (idle.kgCo2e || 0),
+  };
+  box.dataset.usd = String(total.usd || 0);
+  box.dataset.attributedUsd = String(attributed.usd);
+  box.dataset.idleUsd = String(idle.usd || 0);
+  box.dataset.yearUsd = String(year.usd || 0);
+  box.dataset.partial = String(Boolean(cost.partial));
+  $('cost-period').textContent = `${formatDateTime(cost.from)} → ${formatDateTime(cost.until)} · model: ${cost.model || 'server default'}`;
+  const row = (id, label, f, basis, title) => {
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    if (title) dt.title = title;
+    const dd = document.createElement('dd');
+    dd.id = id;
+    dd.textContent = `${formatUsd(f.usd || 0)} · ${formatKwh(f.kwh || 0)} · ${formatCo2e(f.kgCo2e || 0)}`;
+    dd.append(basisTag(basis));
+    figures.append(dt, dd);
+  };
+  // Money is always estimated (usage × prices); energy, and the CO2e derived from it, may be partly measured (RAPL, GPU power).
+  const basisOf = (f) => (!f.energyBasis || f.energyBasis === 'estimated' ? 'estimated' : `$ estimated, energy ${f.energyBasis}`);
+  row('cost-total', 'Total', total, basisOf(total),
+    'Everything selected: attributed to functions plus idle. Money is always estimated (usage × the model\'s prices).');
+  row('cost-attributed', 'Attributed', attributed, basisOf(total), 'Total minus idle: what the functions in the flame graph account for');
+  row('cost-idle', 'Idle / unattributed', idle, basisOf(idle), 'Idle power, unused billed capacity, memory baseline: never spread over workloads');
+  row('cost-year', 'Per year', year, 'projection', 'The total scaled from this period to a year: assumes the period repeats');
+  const cpu = document.createElement('dt');
+  cpu.textContent = 'Usage';
+  const cpuText = document.createElement('dd');
+  cpuText.textContent = `${formatValue((total.cpuSeconds || 0) * 1e9, 'nanoseconds')} CPU`
+    + `${total.gpuSeconds ? ` · ${formatValue(total.gpuSeconds * 1e9, 'nanoseconds')} GPU` : ''}`;
+  cpuText.append(basisTag('measured'));
+  figures.append(cpu, cpuText);
+  if (cost.partial) {
+    banner.hidden = false;
+    banner.textContent = 'PARTIAL: some data was missing or could not be priced (see the notes).';
+  }
+  for (const n of cost.notes || []) {
+    const li = document.createElement('li');
+    li.textContent = n;
+    notes.append(li);
+  }
+}
+
 function commonParams() {
   return { query: selector(state.service, state.labels), type: state.type, from: state.from, until: state.until };
 }
@@ -191,11 +322,20 @@ async function loadView() {
     ranges.push({ from: bf, until: bu, kind: 'base' }, { from: fromMs, until: untilMs, kind: 'comparison' });
   }
   const p = commonParams();
+  // Priced widths: the server prices each host's values with its cost model (docs/cost.md); a diff stays in the
+  // profile's own unit (the toggle is disabled there).
+  const priced = pricedUnit();
   const treeReq = state.mode === 'diff'
     ? getJson('/api/v1/query/diff', { ...p, ...baseParams() })
-    : getJson('/api/v1/query', p);
-  const topReq = getJson('/api/v1/query/top', { ...p, limit: 100, order: state.order });
+    : getJson('/api/v1/query', priced ? { ...p, unit: priced } : p);
+  // The top table of a priced graph is summed from the priced tree itself, so its figures are the graph's.
+  const topReq = priced ? Promise.resolve(null) : getJson('/api/v1/query/top', { ...p, limit: 100, order: state.order });
   const seriesReq = getJson('/api/v1/query/series', { ...p, from: isoSeconds(t0), until: isoSeconds(t1), step: stepFor(t1 - t0) });
+  // The cost strip has its own error line: a server without cost figures still shows profiles.
+  const costReq = getJson('/api/v1/cost', { query: p.query, from: state.from, until: state.until }).catch((e) => {
+    if (e instanceof ApiError && e.status === 401) throw e;
+    return e;
+  });
   try {
     // The flame tree is the view; the top table and the series are side panels whose failure is
     // reported without hiding the graph.
@@ -205,9 +345,10 @@ async function loadView() {
       sideErrors.push(`${what} failed: ${e.message}`);
       return null;
     });
-    const [t, top, series] = await Promise.all([treeReq, side(topReq, 'top functions'), side(seriesReq, 'time series')]);
+    const [t, top, series, cost] = await Promise.all([treeReq, side(topReq, 'top functions'), side(seriesReq, 'time series'), costReq]);
     if (seq !== loadSeq || route.view !== 'profile') return;
     tree = t;
+    renderCost(cost);
     lastSeries = series ? { series, t0, t1, ranges } : null;
     if (series) chart.setData(series, t0, t1, ranges);
     else chart.clear();
@@ -221,7 +362,7 @@ async function loadView() {
       if (z > 0) graph.zoom(z);
     }
     $('legend').hidden = state.mode !== 'diff';
-    renderTop(top || { functions: [] });
+    renderTop(priced ? topFromTree(t, state.order, 100) : top || { functions: [] }, t);
     applySearch();
     if (empty && (state.mode !== 'diff' || baseEmpty)) {
       setStatus('empty', `No data for service ${state.service} ${rangeWords()}.`);
@@ -231,15 +372,19 @@ async function loadView() {
     const notes = [...sideErrors];
     if (t.partial) notes.push('partial: some data was missing when this was read');
     if (t.truncated) notes.push(`${t.truncated.toLocaleString('en-US')} small frames folded into their parents (maxNodes)`);
-    if (t.provenance && t.provenance !== 'measured') notes.push(t.provenance);
+    if (t.provenance && t.provenance !== 'measured') {
+      notes.push(priced ? `frame widths in ${unitWords(t.unit)}, ${t.provenance} with the server's cost model` : t.provenance);
+    }
     if (state.mode === 'diff' && empty) notes.push(`no comparison data ${rangeWords()}`);
     if (baseEmpty) notes.push('no baseline data in the baseline range');
     setStatus(t.partial || sideErrors.length ? 'partial' : 'ready', notes.join('; '));
     $('summary').textContent = `${state.mode === 'diff' ? 'Diff' : 'Flame'} graph: ${t.nodes.parent.length.toLocaleString('en-US')} nodes, `
-      + `total ${formatValue(t.total, t.unit)}${state.mode === 'diff' ? ` (baseline ${formatValue(t.baseTotalValue || 0, t.unit)})` : ''}, `
-      + `${t.type}.`;
+      + `total ${formatValue(t.total, t.unit)}${state.mode === 'diff' ? ` (baseline ${formatValue(t.baseTotalValue || 0, t.unit)})` : ''}`
+      + `${t.provenance && t.provenance !== 'measured' ? ` (${t.provenance})` : ''}, ${t.type}.`;
   } catch (e) {
     if (seq !== loadSeq || route.view !== 'profile') return;
+    // No figures of an earlier selection beside an error.
+    renderCost(null);
     showError(e);
   }
 }
@@ -266,9 +411,42 @@ function selfShares() {
   return sums;
 }
 
-function renderTop(top) {
+/**
+ * Top functions summed from a flame tree (the priced one): self adds up per name; total counts a
+ * sample once even when the function is on its stack twice (recursion), as the server's top does.
+ */
+export function topFromTree(t, order, limit) {
+  const { parent, name, total, self } = t.nodes;
+  const n = parent.length;
+  const k = t.names.length;
+  const selfBy = new Float64Array(k);
+  const totalBy = new Float64Array(k);
+  const onStack = new Int32Array(k);
+  const seen = new Uint8Array(k);
+  const stack = [];
+  for (let i = 1; i < n; i++) {
+    // Pre-order: pop back to this node's parent (the root, index 0, is never on the stack).
+    while (stack.length && stack[stack.length - 1] !== parent[i]) onStack[name[stack.pop()]]--;
+    const f = name[i];
+    seen[f] = 1;
+    selfBy[f] += self[i];
+    if (onStack[f] === 0) totalBy[f] += total[i];
+    onStack[f]++;
+    stack.push(i);
+  }
+  const functions = [];
+  for (let f = 0; f < k; f++) if (seen[f]) functions.push({ name: t.names[f], self: selfBy[f], total: totalBy[f] });
+  const key = order === 'total' ? 'total' : 'self';
+  functions.sort((a, b) => b[key] - a[key] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { unit: t.unit, provenance: t.provenance, profileTotal: t.total, functions: functions.slice(0, limit) };
+}
+
+function renderTop(top, t = tree) {
   const body = $('top').tBodies[0];
   body.replaceChildren();
+  const unit = top.unit || (t && t.unit);
+  const provenance = top.provenance || (t && t.provenance) || 'measured';
+  $('top-unit').textContent = `(${unitWords(unit)}, ${provenance})`;
   const shares = selfShares();
   $('delta-head').hidden = !shares;
   for (const th of document.querySelectorAll('#top .sort')) th.setAttribute('aria-pressed', th.dataset.order === state.order ? 'true' : 'false');
@@ -399,6 +577,19 @@ function syncControls() {
   $('diff-controls').hidden = state.mode !== 'diff';
   $('base-from').value = state.baseFrom;
   $('base-until').value = state.baseUntil;
+  const nativeWords = unitWords(typeUnit(state.type));
+  $('unit-native').textContent = nativeWords === 'samples' ? 'Samples' : nativeWords === 'CPU time' ? 'CPU time' : nativeWords;
+  $('unit-native').title = `The profile's own values: ${nativeWords} (measured)`;
+  for (const b of document.querySelectorAll('#width-group .unit')) {
+    b.setAttribute('aria-pressed', String(b.dataset.unit === pricedUnit()));
+    // A diff compares shares of the profile's own values; priced widths are for single CPU-time graphs.
+    b.disabled = b.dataset.unit !== '' && (state.mode === 'diff' || !priceable(state.type));
+  }
+  $('width-group').title = state.mode === 'diff'
+    ? 'A diff compares shares of the profile\'s own values: $, kWh and CO2e widths are for single graphs'
+    : priceable(state.type)
+      ? 'What the width of a frame measures: the profile\'s own values (measured), or its cost priced with the server\'s cost model (estimated)'
+      : 'Only CPU-time profiles (process_cpu:cpu:nanoseconds) are priced: pick that profile type for $, kWh and CO2e';
   $('view-flame').setAttribute('aria-pressed', String(state.view === 'flame'));
   $('view-icicle').setAttribute('aria-pressed', String(state.view === 'icicle'));
   $('search').value = state.search;
@@ -449,6 +640,7 @@ function wire() {
   const ui = { setStatus, showError, navigate, tooltip: $('tooltip') };
   fleet = new FleetView(ui);
   task = new TaskView(ui);
+  opportunities = new OpportunitiesView(ui);
   graph.setOrientation(state.view);
   chart = new SeriesChart($('series'), {
     onBrush: (a, b, base) => {
@@ -583,10 +775,24 @@ function wire() {
     }
   });
 
+  for (const b of document.querySelectorAll('.unit')) {
+    b.addEventListener('click', () => {
+      if (state.unit === b.dataset.unit) return;
+      state.unit = b.dataset.unit;
+      writeState(true);
+      loadView();
+    });
+  }
+
   for (const b of document.querySelectorAll('#top .sort')) {
     b.addEventListener('click', () => {
       state.order = b.dataset.order;
       writeState(true);
+      if (pricedUnit() && tree) {
+        renderTop(topFromTree(tree, state.order, 100));
+        applySearch();
+        return;
+      }
       getJson('/api/v1/query/top', { ...commonParams(), limit: 100, order: state.order })
         .then((top) => {
           renderTop(top);
@@ -657,6 +863,8 @@ function wire() {
     fleet,
     task,
     taskGraph: task.graph,
+    opportunities,
+    cost: () => lastCost,
   };
 }
 
@@ -664,15 +872,60 @@ function wire() {
 
 let fleet;
 let task;
+let opportunities;
 let route = { view: 'none' };
 let routedUrl = '';
 let profileStarted = false;
 
-/** The view the fragment names: `#view=fleet[&query=S]`, `#view=task&id=ID[&host=H]`, else the profile view. */
+/**
+ * A link in the path style (`#/?query=SEL&search=S&from=T&until=T`, as opportunities link to the
+ * filtered flame graph) turned into the profile view's own query string; null when the selector has
+ * matchers the profile view cannot show (then the query is kept as the service box's text).
+ */
+function profileQueryFromLink(params) {
+  const q = new URLSearchParams();
+  const sel = parseSelector(params.get('query') || '');
+  if (sel) {
+    if (sel.service) q.set('service', sel.service);
+    for (const [k, v] of sel.labels) q.append('label', `${k}=${v}`);
+  }
+  for (const k of ['type', 'from', 'until', 'search', 'view', 'unit', 'zoom', 'order', 'service']) {
+    if (params.get(k)) q.set(k, params.get(k));
+  }
+  for (const l of params.getAll('label')) q.append('label', l);
+  if (!q.get('from')) q.set('from', 'now-1h');
+  if (!q.get('until')) q.set('until', 'now');
+  return q;
+}
+
+/**
+ * The view the fragment names: `#view=fleet[&query=S]`, `#view=task&id=ID[&host=H]`,
+ * `#view=opportunities[&query=S&from=T&until=T&improve=N]` (also `#/opportunities?…`), else the
+ * profile view (`#/?query=…&search=…` links are rewritten to its query string first).
+ */
 function readRoute() {
-  const h = new URLSearchParams(window.location.hash.replace(/^#/, ''));
+  const raw = window.location.hash.replace(/^#/, '');
+  if (raw.startsWith('/')) {
+    const qi = raw.indexOf('?');
+    const path = (qi < 0 ? raw : raw.slice(0, qi)).replace(/^\/+|\/+$/g, '');
+    const params = new URLSearchParams(qi < 0 ? '' : raw.slice(qi + 1));
+    if (path === 'opportunities') {
+      params.set('view', 'opportunities');
+      history.replaceState(null, '', `${window.location.pathname}${window.location.search}#${params.toString()}`);
+      return { view: 'opportunities', params };
+    }
+    if (path === 'fleet') {
+      history.replaceState(null, '', `${window.location.pathname}${window.location.search}#view=fleet`);
+      return { view: 'fleet', params: new URLSearchParams() };
+    }
+    const q = profileQueryFromLink(params);
+    history.replaceState(null, '', `${window.location.pathname}?${q.toString()}`);
+    return { view: 'profile', params: new URLSearchParams(), relink: true };
+  }
+  const h = new URLSearchParams(raw);
   const view = h.get('view');
   if (view === 'fleet') return { view: 'fleet', params: h };
+  if (view === 'opportunities') return { view: 'opportunities', params: h };
   if (view === 'task' && h.get('id')) return { view: 'task', id: h.get('id'), params: h };
   return { view: 'profile', params: h };
 }
@@ -684,23 +937,29 @@ function navigate(hash) {
 }
 
 function showRoute() {
-  routedUrl = window.location.href;
   const next = readRoute();
+  // readRoute may have rewritten a path-style link: what is routed is the URL as it is now.
+  routedUrl = window.location.href;
   const previous = route.view;
   if (previous !== next.view) {
     if (previous === 'fleet') fleet.hide();
     if (previous === 'task') task.hide();
+    if (previous === 'opportunities') opportunities.hide();
   }
   route = next;
   document.body.dataset.view = next.view;
-  for (const v of ['profile', 'fleet', 'task']) $(`${v}-view`).hidden = v !== next.view;
+  for (const v of ['profile', 'fleet', 'task', 'opportunities']) $(`${v}-view`).hidden = v !== next.view;
   // One status line, placed where each view reads it: under the profile view's second bar, else on top.
   if (next.view === 'profile') $('profile-view').insertBefore($('status'), $('series-box'));
   else $(`${next.view}-view`).prepend($('status'));
   $('profile-controls').hidden = next.view !== 'profile';
   $('nav-profile').setAttribute('aria-current', next.view === 'profile' ? 'page' : 'false');
   $('nav-fleet').setAttribute('aria-current', next.view === 'fleet' || next.view === 'task' ? 'page' : 'false');
-  if (next.view === 'fleet') {
+  $('nav-opportunities').setAttribute('aria-current', next.view === 'opportunities' ? 'page' : 'false');
+  if (next.view === 'opportunities') {
+    document.title = 'Orac · opportunities';
+    opportunities.show(next.params);
+  } else if (next.view === 'fleet') {
     document.title = 'Orac · fleet';
     fleet.show(next.params);
   } else if (next.view === 'task') {
@@ -711,9 +970,15 @@ function showRoute() {
     if (!profileStarted) {
       startProfile();
     } else {
+      const previousService = state.service;
       state = readState();
       graph.setOrientation(state.view);
-      loadView();
+      if (next.relink || !state.type || state.service !== previousService) {
+        // A link from another view may name another service and no type: the pickers load for it first.
+        startProfile();
+      } else {
+        loadView();
+      }
     }
   }
 }
@@ -742,6 +1007,7 @@ async function start() {
   // A fresh start (first load, or a new token after a 401): the current view loads again from scratch.
   if (route.view === 'fleet') fleet.hide();
   if (route.view === 'task') task.hide();
+  if (route.view === 'opportunities') opportunities.hide();
   route = { view: 'none' };
   showRoute();
 }

@@ -4,7 +4,7 @@
 // A draw walks the zoomed subtree in pre-order, skips any subtree narrower than MIN_WIDTH px
 // (its children are narrower still), groups rectangles by colour and fills each colour once.
 
-import { formatValue, formatPercent, formatSigned } from './format.js';
+import { formatValue, formatPercent, formatSigned, unitWords } from './format.js';
 
 const ROW = 18;            // CSS px per stack level
 const MIN_WIDTH = 0.5;     // CSS px: narrower frames are not drawn (nor is anything above them)
@@ -537,6 +537,9 @@ export class FlameGraph {
         line('of zoomed frame', formatPercent(this.total[i], this.total[z]));
       }
     }
+    // Priced trees (unit=usd|kwh|co2e) are estimates: the tooltip says so beside the unit.
+    const provenance = this.tree.provenance;
+    if (provenance && provenance !== 'measured') line('values', `${unitWords(u)}, ${provenance}`);
     if (this.matchedNames && this.matchedNames[this.name[i]]) line('search', 'matches');
     t.hidden = false;
     const r = t.getBoundingClientRect();
