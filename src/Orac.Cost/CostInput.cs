@@ -100,4 +100,7 @@ public sealed class CostOptions
 
     /// <summary>Seconds the annual projection scales from; 0 = the period (EndNs − StartNs).</summary>
     public double ProjectionBaseSeconds { get; init; }
+
+    /// <summary>Sampling frequency, Hz, for profiles holding plain sample counts (folded files); null = such profiles are an error.</summary>
+    public double? Hz { get; init; }
 }

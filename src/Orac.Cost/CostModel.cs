@@ -29,7 +29,15 @@ public sealed record MachineClass(
     string Region,
     double EmbodiedKgCo2e,
     double LifetimeYears,
-    string Source);
+    string Source)
+{
+    /// <summary>
+    /// Price per vCPU-hour added to <see cref="UsdPerHour"/>, US dollars: how classes that leave <see cref="Vcpus"/> at 0
+    /// (sized from the host's agent facts) are priced. The CPU pool of a host is
+    /// <c>max(0, UsdPerHour − GPU pool) + UsdPerVcpuHour × vCPUs</c>.
+    /// </summary>
+    public double UsdPerVcpuHour { get; init; }
+}
 
 /// <summary>A grid region's carbon intensity: a constant, or 24 hourly values (UTC hours 0–23).</summary>
 public sealed record RegionIntensity(string Name, double GramsPerKwh, IReadOnlyList<double>? Hourly, string Source);
@@ -47,7 +55,7 @@ public sealed class CostModelException(string message) : Exception(message);
 /// A parsed cost model. <see cref="Defaults"/> holds the built-in classes and regions, each with its source;
 /// a model file adds to or replaces them (docs/cost.md).
 /// </summary>
-public sealed class CostModel
+public sealed partial class CostModel
 {
     /// <summary>The model, its classes, regions, host rules and default class.</summary>
     public CostModel(string source, IReadOnlyDictionary<string, MachineClass> classes, IReadOnlyDictionary<string, RegionIntensity> regions, IReadOnlyList<HostRule> rules, string defaultClass)
@@ -75,15 +83,20 @@ public sealed class CostModel
     public string DefaultClass { get; }
 
     /// <summary>The built-in model (docs/cost.md "Defaults and their sources").</summary>
-    public static CostModel Defaults => throw new NotImplementedException("cost-core");
+    public static CostModel Defaults => s_defaults.Value;
 
     /// <summary>Reads a model file (JSON with comments); throws <see cref="CostModelException"/> naming the field.</summary>
-    public static CostModel Load(string path) => throw new NotImplementedException("cost-core");
+    public static CostModel Load(string path) => CostModelParser.Load(path);
 
     /// <summary>Parses model text; <paramref name="name"/> names it in errors.</summary>
-    public static CostModel Parse(string text, string name) => throw new NotImplementedException("cost-core");
+    public static CostModel Parse(string text, string name) => CostModelParser.Parse(text, name);
 
-    /// <summary>The class of a host: <paramref name="className"/> if given, else the first matching rule (label <c>class</c> names one directly), else the default.</summary>
+    /// <summary>
+    /// The class of a host: <paramref name="className"/> if given (unknown → <see cref="CostModelException"/> listing the
+    /// known ones), else the class named by the host's label <c>class</c> when the model has it, else the first matching
+    /// rule, else <see cref="DefaultClass"/>. The class is returned as defined: a class with <c>Vcpus</c> 0 is sized
+    /// from <paramref name="facts"/> by the calculator.
+    /// </summary>
     public MachineClass ClassFor(string host, IReadOnlyDictionary<string, string> labels, HostFacts? facts, string? className = null) =>
-        throw new NotImplementedException("cost-core");
+        ClassFor(host, labels, facts, className, out _);
 }
