@@ -40,14 +40,16 @@ public static class CostRender
         totals.Row(["total", Num(t.CpuSeconds), Num(t.GpuSeconds), Num(t.Usd), Num(t.Kwh), Num(t.KgCo2e), Num(t.EmbodiedKgCo2e)]);
         totals.Row(["  attributed to workloads", Num(t.CpuSeconds - i.CpuSeconds), Num(t.GpuSeconds - i.GpuSeconds), Num(t.Usd - i.Usd),
             Num(t.Kwh - i.Kwh), Num(t.KgCo2e - i.KgCo2e), Num(t.EmbodiedKgCo2e - i.EmbodiedKgCo2e)]);
-        totals.Row(["  idle / unattributed", Num(i.CpuSeconds), Num(i.GpuSeconds), Num(i.Usd), Num(i.Kwh), Num(i.KgCo2e), Num(i.EmbodiedKgCo2e)]);
         CostFigures y = d.ProjectedPerYear;
         if (d.Until > d.From)
         {
+            totals.Row(["  idle / unattributed", Num(i.CpuSeconds), Num(i.GpuSeconds), Num(i.Usd), Num(i.Kwh), Num(i.KgCo2e), Num(i.EmbodiedKgCo2e)]);
             totals.Row(["per year (projection)", Num(y.CpuSeconds), Num(y.GpuSeconds), Num(y.Usd), Num(y.Kwh), Num(y.KgCo2e), Num(y.EmbodiedKgCo2e)]);
         }
         else
         {
+            // No period: idle is computed over observed time and the projection scales from the period; neither exists.
+            totals.Row(["  idle / unattributed", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"]);
             totals.Row(["per year (projection)", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"]);
         }
 
@@ -185,7 +187,7 @@ public static class CostRender
 
     /// <summary>
     /// A figure with the precision it deserves: thousands separated above 1000, two decimals above 1, three
-    /// significant digits below (a 20-second recording costs fractions of a cent), scientific below 1e-6.
+    /// significant digits below (a 20-second recording costs fractions of a cent), scientific below 1e-5.
     /// </summary>
     public static string Num(double v)
     {
@@ -210,7 +212,7 @@ public static class CostRender
             return v.ToString("0.00", CultureInfo.InvariantCulture);
         }
 
-        if (a < 1e-6)
+        if (a < 1e-5)
         {
             return v.ToString("0.00e+0", CultureInfo.InvariantCulture);
         }
