@@ -33,6 +33,7 @@ public static class Program
         ["wal"] = data => Orac.Storage.WalFuzz.Run(data),
         ["task-result"] = data => Orac.Server.Fleet.TaskResultFuzz.Run(data),
         ["agent-spool"] = data => Orac.Agent.SpoolFuzz.Run(data),
+        ["cost-model"] = data => Orac.Cost.CostModelFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>

@@ -12,13 +12,14 @@ namespace Orac.Cli;
 /// </summary>
 public static class ServeCommand
 {
-    private const string UsageLine = "usage: orac serve [--listen ADDR] [--data DIR] [--memory]";
+    private const string UsageLine = "usage: orac serve [--listen ADDR] [--data DIR] [--memory] [--cost-model FILE]";
 
     /// <summary>The verb's option parser.</summary>
     public static ArgParser Create() => new ArgParser("serve")
         .Option("--listen", "-l")
         .Option("--data")
         .Flag("--memory")
+        .Option("--cost-model")
         .Flag("--help", "-h");
 
     /// <summary>Default data folder: <c>$XDG_DATA_HOME/orac</c>, else <c>~/.local/share/orac</c>.</summary>
@@ -41,6 +42,7 @@ public static class ServeCommand
             ctx.Error.WriteLine($"  --listen ADDR  IP:PORT to bind (default {ServerOptions.DefaultListen}; 0.0.0.0:4040 for every interface)");
             ctx.Error.WriteLine($"  --data DIR     data folder: orgs and tokens (auth.json) and profiles (default {DefaultDataDirectory()})");
             ctx.Error.WriteLine("  --memory       keep everything in memory: nothing survives a restart (tests, demos)");
+            ctx.Error.WriteLine("  --cost-model FILE  cost model the cost routes price with (default: built-in defaults; docs/cost.md)");
             ctx.Error.WriteLine("API: docs/api.md; running it: docs/serve.md");
             return 0;
         }
@@ -55,6 +57,7 @@ public static class ServeCommand
             Listen = p.Get("--listen") ?? ServerOptions.DefaultListen,
             DataDirectory = p.Get("--data") ?? DefaultDataDirectory(),
             InMemory = p.Has("--memory"),
+            CostModelPath = p.Get("--cost-model"),
         };
 
         ctx.StopsGracefully = true;

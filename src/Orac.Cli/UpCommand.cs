@@ -18,7 +18,7 @@ namespace Orac.Cli;
 /// </summary>
 public static class UpCommand
 {
-    private const string UsageLine = "usage: orac up [--listen ADDR] [--data DIR] [--no-record] [--upload-interval DUR]";
+    private const string UsageLine = "usage: orac up [--listen ADDR] [--data DIR] [--no-record] [--upload-interval DUR] [--cost-model FILE]";
 
     /// <summary>The verb's option parser.</summary>
     public static ArgParser Create() => new ArgParser("up")
@@ -26,6 +26,7 @@ public static class UpCommand
         .Option("--data")
         .Flag("--no-record")
         .Option("--upload-interval")
+        .Option("--cost-model")
         .Flag("--help", "-h");
 
     /// <summary>Runs the verb; returns the exit code.</summary>
@@ -58,7 +59,11 @@ public static class UpCommand
                 throw p.Usage($"--upload-interval needs a duration like 10s, 1m or 500ms, got '{iv}'");
             }
         }
-        return RunAsync(new ServerOptions { Listen = listen, DataDirectory = data }, !p.Has("--no-record"), interval, ctx).GetAwaiter().GetResult();
+        var options = new ServerOptions { Listen = listen, DataDirectory = data, CostModelPath = p.Get("--cost-model") };
+
+        // A bad model stops here, before the first run's admin token is created (and would be lost unseen).
+        OracServer.LoadCostModel(options);
+        return RunAsync(options, !p.Has("--no-record"), interval, ctx).GetAwaiter().GetResult();
     }
 
     private static async Task<int> RunAsync(ServerOptions options, bool record, TimeSpan interval, CliContext ctx)
@@ -175,6 +180,7 @@ public static class UpCommand
         w.WriteLine("  --data DIR              data folder: write-ahead log, DuckDB file, orgs and tokens (default $XDG_DATA_HOME/orac or ~/.local/share/orac)");
         w.WriteLine("  --no-record             serve only; do not sample this host");
         w.WriteLine($"  --upload-interval DUR   how often this host's profile is uploaded (default {ContinuousProfiler.DefaultInterval.TotalSeconds:0}s)");
+        w.WriteLine("  --cost-model FILE       cost model the cost routes price with (default: built-in defaults; docs/cost.md)");
         w.WriteLine($"Runs the host agent in process: records this host at {ContinuousProfiler.DefaultHz} Hz on every CPU (needs root, CAP_PERFMON or a low kernel.perf_event_paranoid; without, it says so and serves only),");
         w.WriteLine("shows it in `orac fleet ls` and runs research tasks on it; its id and upload spool live in DATA/agent.");
         w.WriteLine("Writes the server URL and token to the CLI config ($XDG_CONFIG_HOME/orac/config.json, mode 0600). Ctrl-C or SIGTERM stops it gracefully.");

@@ -65,6 +65,24 @@ internal static class CostModelParser
             utf8 = utf8[3..];
         }
 
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            // JsonDocument checks UTF-8 only when a string is read; say where the bad bytes are up front.
+            int at = 0, line = 1, lineStart = 0;
+            while (at < utf8.Length && Rune.DecodeFromUtf8(utf8[at..], out _, out int used) == System.Buffers.OperationStatus.Done)
+            {
+                if (utf8[at] == (byte)'\n')
+                {
+                    line++;
+                    lineStart = at + 1;
+                }
+
+                at += used;
+            }
+
+            throw new CostModelException($"{name}: line {line}, byte {at - lineStart + 1}: not valid UTF-8 (0x{utf8[at]:x2})");
+        }
+
         JsonDocument doc;
         try
         {

@@ -16,8 +16,13 @@ public static class FlameTreeBuilder
     /// <summary>Default and largest <c>maxNodes</c>.</summary>
     public const int DefaultMaxNodes = 200_000;
 
-    /// <summary>Builds the tree of column <paramref name="column"/>; with <paramref name="baseColumn"/>, adds the diff's base columns.</summary>
-    public static FlameTree Build(Profile profile, ProfileTypeId type, long startNs, long endNs, int maxNodes, int column = 0, int? baseColumn = null)
+    /// <summary>
+    /// Builds the tree of column <paramref name="column"/>; with <paramref name="baseColumn"/>, adds the diff's base columns.
+    /// <paramref name="unit"/> overrides the type's unit (priced trees: <c>microdollars</c>), <paramref name="provenance"/>
+    /// says whether values are measured or estimated.
+    /// </summary>
+    public static FlameTree Build(Profile profile, ProfileTypeId type, long startNs, long endNs, int maxNodes, int column = 0, int? baseColumn = null,
+        string? unit = null, string provenance = "measured", bool partial = false)
     {
         ArgumentNullException.ThrowIfNull(profile);
         var tree = new CallTree(profile);
@@ -108,9 +113,9 @@ public static class FlameTreeBuilder
         return new FlameTree
         {
             Type = type.ToString(),
-            Unit = unitType.Unit,
-            Provenance = "measured",
-            Partial = false,
+            Unit = unit ?? unitType.Unit,
+            Provenance = provenance,
+            Partial = partial,
             From = startNs / 1_000_000,
             Until = endNs / 1_000_000,
             Total = tree.Total(CallTree.Root, column),

@@ -34,6 +34,12 @@ public sealed partial class OracServer
     private async Task QueryAsync(HttpContext ctx, Principal? who)
     {
         ProfileQuery q = ParseQuery(ctx, who!);
+        if (IngestParser.One(ctx.Request.Query, "unit") is string unit)
+        {
+            await PricedQueryAsync(ctx, q, unit).ConfigureAwait(false);
+            return;
+        }
+
         int maxNodes = IntParam(ctx, "maxNodes", FlameTreeBuilder.DefaultMaxNodes, 1, FlameTreeBuilder.DefaultMaxNodes);
         FlameTree tree = await Task.Run(() => FlameTreeBuilder.Build(_store.Select(q), q.Type, q.StartNs, q.EndNs, maxNodes)).ConfigureAwait(false);
         await WriteJson(ctx, tree, Json.FlameTree).ConfigureAwait(false);

@@ -39,10 +39,12 @@ public sealed partial class OracServer : IAsyncDisposable
     private readonly TaskBoard _tasks;
     private readonly AuditLog _audit;
     private readonly UploadLedger _uploads;
+    private readonly Orac.Cost.CostModel? _costModel;
 
-    private OracServer(WebApplication app, ServerOptions options, IProfileStore store, AuthStore auth, TextWriter log)
+    private OracServer(WebApplication app, ServerOptions options, IProfileStore store, AuthStore auth, TextWriter log, Orac.Cost.CostModel? costModel)
     {
         _app = app;
+        _costModel = costModel;
         _options = options;
         _store = store;
         Auth = auth;
@@ -78,6 +80,7 @@ public sealed partial class OracServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
         IPEndPoint endpoint = ParseListen(options.Listen);
+        Orac.Cost.CostModel? costModel = LoadCostModel(options);
         auth ??= options.InMemory ? AuthStore.InMemory() : AuthStore.Open(options.DataDirectory);
         log ??= Console.Error;
         if (options.HeartbeatWaitMs is < 1 or > 600_000)
@@ -101,7 +104,7 @@ public sealed partial class OracServer : IAsyncDisposable
         OracServer server;
         try
         {
-            server = new OracServer(app, options, store, auth, log);
+            server = new OracServer(app, options, store, auth, log, costModel);
         }
         catch
         {
@@ -225,6 +228,7 @@ public sealed partial class OracServer : IAsyncDisposable
         MapQueries(app);
         MapAdmin(app);
         MapFleet(app);
+        MapCost(app);
         MapUi(app);
     }
 

@@ -23,4 +23,7 @@ public sealed record ServerOptions
 
     /// <summary>Longest a fleet heartbeat is held open (long poll), ms (default 20 000); an agent is online while seen within 3 × this.</summary>
     public int HeartbeatWaitMs { get; init; } = 20_000;
+
+    /// <summary>Cost model file (docs/cost.md "The model file") the cost routes price with; null = the built-in defaults. Loaded once at start.</summary>
+    public string? CostModelPath { get; init; }
 }

@@ -8,9 +8,9 @@ namespace Orac.Server.Tests;
 
 /// <summary>
 /// A real Kestrel server on 127.0.0.1:0 over the in-memory store, with orgs <c>a</c> and <c>b</c> and one token per
-/// role in each (plus the bootstrap admin of org <c>local</c>). Shared per test class.
+/// role in each (plus the bootstrap admin of org <c>local</c>). Shared per test class. Subclasses may set a cost model.
 /// </summary>
-public sealed class TestServer : IAsyncLifetime
+public class TestServer : IAsyncLifetime
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "orac-server-tests-" + Guid.NewGuid().ToString("N"));
 
@@ -27,12 +27,15 @@ public sealed class TestServer : IAsyncLifetime
     /// <summary>Tokens by (org, role).</summary>
     public Dictionary<(string Org, Role Role), string> Tokens { get; } = [];
 
+    /// <summary>The server's <see cref="ServerOptions.CostModelPath"/> (null: built-in defaults).</summary>
+    protected virtual string? CostModelPath => null;
+
     /// <summary>Largest body the server accepts (kept small so the 413 test is cheap).</summary>
     public const long MaxBody = 1 << 20;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
-        var options = new ServerOptions { Listen = "127.0.0.1:0", DataDirectory = _dir, MaxBodyBytes = MaxBody };
+        var options = new ServerOptions { Listen = "127.0.0.1:0", DataDirectory = _dir, MaxBodyBytes = MaxBody, CostModelPath = CostModelPath };
         Server = OracServer.Create(options, Store, log: TextWriter.Null);
         Admin = Server.Auth.Bootstrap() ?? throw new InvalidOperationException("no bootstrap token on first run");
         foreach (string org in new[] { "a", "b" })

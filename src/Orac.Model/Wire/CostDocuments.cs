@@ -260,6 +260,12 @@ public sealed class OrgReportRow
     /// <summary>Change of cost (US dollars) from the previous period, percent; null when the previous period had no data.</summary>
     public double? ChangePercent { get; init; }
 
+    /// <summary>This period's figures scaled to a year (basis <see cref="Basis.Projection"/>).</summary>
+    public CostFigures ProjectedPerYear { get; init; } = new();
+
+    /// <summary>True when the org's cost answer was partial.</summary>
+    public bool Partial { get; init; }
+
     /// <summary>The org's top three opportunities.</summary>
     public List<Opportunity> Top { get; init; } = [];
 }
@@ -281,6 +287,12 @@ public sealed class OrgReportDocument
 
     /// <summary>Change of the fleet's cost from the previous period, percent; null when it had no data.</summary>
     public double? ChangePercent { get; init; }
+
+    /// <summary>Fleet totals scaled to a year (basis <see cref="Basis.Projection"/>).</summary>
+    public CostFigures ProjectedPerYear { get; init; } = new();
+
+    /// <summary>The improvement priced in the opportunities' <see cref="Opportunity.IfImproved"/>, percent.</summary>
+    public double ImprovementPercent { get; init; } = 10;
 
     /// <summary>True when any org's answer was partial.</summary>
     public bool Partial { get; init; }
