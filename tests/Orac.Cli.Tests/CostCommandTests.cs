@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Orac.Model;
 using Orac.Model.Wire;
 using Orac.Tests.Shared;
 
@@ -293,6 +294,32 @@ public sealed class CostCommandTests
         Assert.Equal("0.0000104", CostRender.Num(1.04167e-5));
         Assert.Equal("-0.0200", CostRender.Num(-0.02));
         Assert.Equal("n/a", CostRender.Num(double.NaN));
+    }
+
+    [Fact]
+    public void ServerAnswer_WithGpus_PartialFirstGpuTableWithUnits()
+    {
+        byte[] answer = File.ReadAllBytes(Path.Combine(TestPaths.Data, "cli-cost", "cost.json"));
+
+        string text = CostRender.Cost(CostAnswers.Cost(answer, new Uri("http://127.0.0.1:4040")));
+
+        Assert.StartsWith("PARTIAL: ", text, StringComparison.Ordinal);
+        Assert.Matches(@"\nhost\s+GPU\s+model\s+util \(%\)\s+SM active \(%\)\s+GPU \(s\)\s+cost \(\$\)\s+energy \(kWh\)\s+CO2e \(kg\)\s+stranded idle \(\$\)\s+util trap \(\$\)\n", text);
+        Assert.Matches(@"\ngpu-1\s+0\s+NVIDIA H100 80GB HBM3\s+35\.5\s+12\.5\s+7\.10\s", text);
+        Assert.Contains("\nnotes:\n  - host gpu-1: CPU energy measured (RAPL)\n", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("{}")]
+    [InlineData("{\"total\": null, \"idle\": {}, \"projectedPerYear\": {}}")]
+    [InlineData("{\"total\": {\"usd\": 1}, \"idle\": {}, \"projectedPerYear\": {}, \"hosts\": [null]}")]
+    public void ServerAnswer_Malformed_OneLineNamingTheAnswer(string body)
+    {
+        OracException e = Assert.Throws<OracException>(() => CostAnswers.Cost(Encoding.UTF8.GetBytes(body), new Uri("http://127.0.0.1:4040")));
+
+        Assert.StartsWith("the server at http://127.0.0.1:4040/ answered the cost query with a document that ", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", e.Message, StringComparison.Ordinal);
     }
 
     internal static (int Code, CostDocument Doc, string Err) Json(params string[] args)
