@@ -21,6 +21,7 @@ public static class CostRender
     private const string Co2Head = "CO2e (kg)";
     private const string EmbodiedHead = "embodied CO2e (kg)";
     private const string ShareHead = "CPU (%)";
+    private const string LinkLabel = "flame graph: ";
 
     /// <summary>The whole text answer of <c>orac cost</c>.</summary>
     public static string Cost(CostDocument d)
@@ -128,7 +129,8 @@ public static class CostRender
 
         string imp = Pct(d.ImprovementPercent);
         sb.Append(CultureInfo.InvariantCulture, $"opportunities in {Clean(d.Selection)}, {Period(d.From, d.Until)}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"per-year figures are projections of the period (estimated $, kWh and CO2e); savings at a {imp} % improvement; trend against the previous period\n");
+        sb.Append("figures per year are projections of the period; $, kWh and CO2e are estimated\n");
+        sb.Append(CultureInfo.InvariantCulture, $"save: what a {imp} % improvement would save per year; trend: {(server is null ? "n/a for files (no previous period)" : "change against the previous period of the same length")}\n");
         Savings total = d.TotalPerYear;
         sb.Append(CultureInfo.InvariantCulture, $"whole selection per year (projection): ${Num(total.Usd)}, {Num(total.Kwh)} kWh, {Num(total.KgCo2e)} kg CO2e\n\n");
         if (d.Items.Count == 0)
@@ -162,7 +164,7 @@ public static class CostRender
 
             if (server is not null && o.Link.Length > 0)
             {
-                lines.Add("flame graph: " + Link(server, o.Link));
+                lines.Add(LinkLabel + Link(server, o.Link));
             }
 
             details.Add([.. lines]);
@@ -177,12 +179,56 @@ public static class CostRender
             sb.Append(rendered[k + 1]).Append('\n');
             foreach (string line in details[k])
             {
-                sb.Append(' ', indent).Append(line).Append('\n');
+                if (line.StartsWith(LinkLabel, StringComparison.Ordinal))
+                {
+                    // A link is copied and clicked whole.
+                    sb.Append(' ', indent).Append(line).Append('\n');
+                }
+                else
+                {
+                    Wrap(sb, line, indent, TextWidth);
+                }
             }
         }
 
         Notes(sb, d.Notes);
         return sb.ToString();
+    }
+
+    /// <summary>Width the opportunities' detail lines are wrapped to (links are never broken).</summary>
+    public const int TextWidth = 120;
+
+    /// <summary>Appends <paramref name="text"/> indented by <paramref name="indent"/>, wrapped at spaces to <paramref name="width"/> columns; continuation lines are indented two more.</summary>
+    internal static void Wrap(StringBuilder sb, string text, int indent, int width)
+    {
+        int room = Math.Max(40, width - indent);
+        int at = 0;
+        bool first = true;
+        while (at < text.Length)
+        {
+            int lead = first ? 0 : 2;
+            int take = text.Length - at;
+            if (take > room - lead)
+            {
+                int cut = text.LastIndexOf(' ', at + room - lead, room - lead);
+                take = cut > at ? cut - at : room - lead;
+                if (text.IndexOf(' ', at, Math.Min(text.Length - at, room - lead + 1)) < 0)
+                {
+                    // One word longer than the room (a link): keep it whole.
+                    int end = text.IndexOf(' ', at);
+                    take = (end < 0 ? text.Length : end) - at;
+                }
+            }
+
+            sb.Append(' ', indent + lead).Append(text, at, take).Append('\n');
+            at += take;
+            while (at < text.Length && text[at] == ' ')
+            {
+                at++;
+            }
+
+            first = false;
+        }
     }
 
     /// <summary>

@@ -86,7 +86,7 @@ public sealed class CostServerTests(CostServerEnv env) : IClassFixture<CostServe
         Assert.True(code == 0, $"exit {code}: {err}");
         CostDocument d = JsonSerializer.Deserialize(output, OracJsonContext.Default.CostDocument)!;
         Assert.False(d.Partial, string.Join("\n", d.Notes));
-        Assert.Equal(3_600_000, d.Until - d.From, 1_000);
+        Assert.InRange(d.Until - d.From, 3_599_000L, 3_601_000L);
         CostRow host = Assert.Single(d.Hosts);
         Assert.Equal("web-1", host.Name);
         Assert.Equal("test-box", host.Class);
@@ -152,8 +152,8 @@ public sealed class CostServerTests(CostServerEnv env) : IClassFixture<CostServe
         Assert.True(code == 0, $"exit {code}: {err}");
         string[] lines = output.Split('\n');
         Assert.StartsWith("opportunities in ", lines[0], StringComparison.Ordinal);
-        Assert.Contains("projections", lines[1], StringComparison.Ordinal);
-        Assert.Contains("at a 20 % improvement", lines[1], StringComparison.Ordinal);
+        Assert.Equal("figures per year are projections of the period; $, kWh and CO2e are estimated", lines[1]);
+        Assert.Equal("save: what a 20 % improvement would save per year; trend: change against the previous period of the same length", lines[2]);
         Assert.Matches(@"\n#\s+kind\s+name\s+\$/year\s+kWh/year\s+kgCO2e/year\s+save 20% \(\$/year\)\s+owners\s+trend\n", output);
         // serve is the biggest function: 4 CPU-s of the hour, a year of such hours.
         double serveYear = 4 * UsdPerCpuSecond * (365.25 * 24);
@@ -162,10 +162,10 @@ public sealed class CostServerTests(CostServerEnv env) : IClassFixture<CostServe
         Assert.Contains("flame graph: " + env.Base.ToString().TrimEnd('/') + "/", output, StringComparison.Ordinal);
         Assert.Contains("saves per year: 20 % better $", output, StringComparison.Ordinal);
         Assert.Contains("advice: ", output, StringComparison.Ordinal);
-        // Every line fits in 120 columns except links and long advice, which sit on their own lines.
+        // Every line fits in 120 columns except links, which sit on their own lines, whole.
         foreach (string line in lines)
         {
-            Assert.True(line.Length <= 120 || line.TrimStart().StartsWith("flame graph: ", StringComparison.Ordinal) || line.TrimStart().StartsWith("advice: ", StringComparison.Ordinal), line);
+            Assert.True(line.Length <= 120 || line.TrimStart().StartsWith("flame graph: ", StringComparison.Ordinal), line);
         }
     }
 
@@ -216,7 +216,10 @@ public sealed class CostServerTests(CostServerEnv env) : IClassFixture<CostServe
         Assert.Equal("", output);
         Assert.Contains($"to {file}", err, StringComparison.Ordinal);
         OrgReportDocument d = JsonSerializer.Deserialize(File.ReadAllBytes(file), OracJsonContext.Default.OrgReportDocument)!;
-        Assert.Equal(["a", "b"], d.Orgs.ConvertAll(o => o.Org).Order(StringComparer.Ordinal));
+        // Every org of the server (the bootstrap's own org too), orgs a and b priced.
+        Assert.Contains("a", d.Orgs.ConvertAll(o => o.Org));
+        Assert.Contains("b", d.Orgs.ConvertAll(o => o.Org));
+        Near(3.6 * 60 / 3600, d.Orgs.Single(o => o.Org == "b").Figures.Usd);
         Near(d.Orgs.Sum(o => o.Figures.Usd), d.Total.Usd);
         Near(2 * 3.6 * 60 / 3600, d.Total.Usd);
     }

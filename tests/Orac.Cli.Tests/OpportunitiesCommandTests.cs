@@ -32,7 +32,10 @@ public sealed class OpportunitiesCommandTests
         Near(5 * UsdPerCpuSecond * YearFactor * 0.25, compress.IfImproved.Usd);
         Near(5 * UsdPerCpuSecond * YearFactor, compress.IfEliminated.Usd);
         Assert.Null(compress.TrendPercent);
-        Opportunity copies = d.Items.Single(o => o.Kind == "pattern" && o.Name == "memory copies");
+        // memcpy is all of the pattern "memory copies": one entry, the function, naming its pattern.
+        Opportunity copies = d.Items.Single(o => o.Name == "memcpy");
+        Assert.Equal("memcpy", copies.Pattern);
+        Assert.Equal("compression", compress.Pattern);
         Near(3 * UsdPerCpuSecond * YearFactor, copies.Annual.Usd);
         Assert.False(string.IsNullOrWhiteSpace(copies.Advice));
         for (int i = 0; i < d.Items.Count; i++)
@@ -58,8 +61,16 @@ public sealed class OpportunitiesCommandTests
         Assert.Contains("whole selection per year (projection): $", output, StringComparison.Ordinal);
         string compressYear = CostRender.Num(5 * UsdPerCpuSecond * YearFactor);
         Assert.Matches(@"\n\s*\d+\s+function\s+compress\s+" + System.Text.RegularExpressions.Regex.Escape(compressYear) + @"\s", output);
-        Assert.Matches(@"\n\s*\d+\s+pattern\s+memory copies\s", output);
-        Assert.Contains("advice: ", output, StringComparison.Ordinal);
+        Assert.Matches(@"\n\s*\d+\s+function\s+memcpy\s", output);
+        Assert.Contains("advice: Copy less", output, StringComparison.Ordinal);
+        Assert.Contains("trend: n/a for files (no previous period)", output, StringComparison.Ordinal);
+        // The table and its detail lines fit in 120 columns (the header names the file, whatever its length).
+        string table = output[output.IndexOf("\n#  ", StringComparison.Ordinal)..];
+        foreach (string line in table.Split('\n'))
+        {
+            Assert.True(line.Length <= 120, line);
+        }
+
         Assert.Contains("saves per year: 10 % better $", output, StringComparison.Ordinal);
         // Files have no server: no flame-graph links.
         Assert.DoesNotContain("flame graph:", output, StringComparison.Ordinal);
