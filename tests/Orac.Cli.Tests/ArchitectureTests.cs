@@ -7,16 +7,17 @@ namespace Orac.Cli.Tests;
 /// <summary>Checks each assembly's references against DESIGN.md's project table.</summary>
 public class ArchitectureTests
 {
-    // DESIGN.md: Model → BCL only; Formats → Model; Collect → Model, Formats; Storage → Model, DuckDB; Server → Model, Formats, Storage, ASP.NET Core; Agent → Model, Formats, Collect; Cli → all. Nothing references Cli, Server or Agent.
+    // DESIGN.md: Model → BCL only; Formats → Model; Collect → Model, Formats; Storage → Model, DuckDB; Cost → Model; Server → Model, Formats, Storage, Cost, ASP.NET Core; Agent → Model, Formats, Collect; Cli → all. Nothing references Cli, Server or Agent.
     public static TheoryData<string, string[]> Allowed() => new()
     {
         { "Orac.Model", [] },
         { "Orac.Formats", ["Orac.Model"] },
         { "Orac.Collect", ["Orac.Model", "Orac.Formats"] },
         { "Orac.Storage", ["Orac.Model", "DuckDB.NET.Data", "DuckDB.NET.Bindings"] },
-        { "Orac.Server", ["Orac.Model", "Orac.Formats", "Orac.Storage", "Microsoft.AspNetCore", "Microsoft.AspNetCore.*", "Microsoft.Extensions.*", "Microsoft.Net.Http.Headers"] },
+        { "Orac.Cost", ["Orac.Model"] },
+        { "Orac.Server", ["Orac.Model", "Orac.Formats", "Orac.Storage", "Orac.Cost", "Microsoft.AspNetCore", "Microsoft.AspNetCore.*", "Microsoft.Extensions.*", "Microsoft.Net.Http.Headers"] },
         { "Orac.Agent", ["Orac.Model", "Orac.Formats", "Orac.Collect"] },
-        { "orac", ["Orac.Model", "Orac.Formats", "Orac.Collect", "Orac.Storage", "Orac.Server", "Orac.Agent"] },
+        { "orac", ["Orac.Model", "Orac.Formats", "Orac.Collect", "Orac.Storage", "Orac.Cost", "Orac.Server", "Orac.Agent"] },
     };
 
     private static Assembly Load(string name) => name switch
@@ -25,6 +26,7 @@ public class ArchitectureTests
         "Orac.Formats" => typeof(FoldedReader).Assembly,
         "Orac.Collect" => typeof(Orac.Collect.Symbols.ISymbolResolver).Assembly,
         "Orac.Storage" => typeof(Orac.Storage.IProfileStore).Assembly,
+        "Orac.Cost" => typeof(Orac.Cost.CostModel).Assembly,
         "Orac.Server" => Assembly.Load("Orac.Server"),
         "Orac.Agent" => typeof(Orac.Agent.FleetAgent).Assembly,
         "orac" => typeof(Program).Assembly,
