@@ -33,6 +33,8 @@ public static class Program
         ["wal"] = data => Orac.Storage.WalFuzz.Run(data),
         ["task-result"] = data => Orac.Server.Fleet.TaskResultFuzz.Run(data),
         ["agent-spool"] = data => Orac.Agent.SpoolFuzz.Run(data),
+        ["nvidia-smi-csv"] = data => Orac.Cost.Gpu.GpuFormatsFuzz.NvidiaSmi(data),
+        ["dcgm-text"] = data => Orac.Cost.Gpu.GpuFormatsFuzz.Dcgm(data),
         ["cost-model"] = data => Orac.Cost.CostModelFuzz.Run(data),
     };
 

@@ -78,9 +78,9 @@ public static class AgentInfoProbe
         id.Length is >= 1 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     /// <summary>Everything <see cref="AgentInfo"/> carries, probed now.</summary>
-    public static AgentInfo Probe(string id, string hostname, IReadOnlyDictionary<string, string> labels, bool canSample, int hz = 0)
+    public static AgentInfo Probe(string id, string hostname, IReadOnlyDictionary<string, string> labels, bool canSample, int hz = 0, string nvidiaSmi = "nvidia-smi")
     {
-        List<string> gpus = NvidiaGpus();
+        List<string> gpus = NvidiaGpus(nvidiaSmi);
         return new AgentInfo
         {
             Id = id,
@@ -206,9 +206,9 @@ public static class AgentInfoProbe
     }
 
     /// <summary>GPU names from <c>nvidia-smi -L</c> (3 s at most); empty when it is absent or fails.</summary>
-    public static List<string> NvidiaGpus()
+    public static List<string> NvidiaGpus(string nvidiaSmi = "nvidia-smi")
     {
-        string? exe = BpftraceRunner.Resolve("nvidia-smi");
+        string? exe = BpftraceRunner.Resolve(nvidiaSmi);
         if (exe is null)
         {
             return [];

@@ -54,6 +54,15 @@ public sealed class AgentOptions
 
     /// <summary>How long the final upload attempt on stop may take.</summary>
     public TimeSpan FinalUploadBudget { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The nvidia-smi command (a name on PATH or a path); GPUs are sampled and the <c>gpu</c> capability offered only when it runs.</summary>
+    public string NvidiaSmi { get; init; } = "nvidia-smi";
+
+    /// <summary>How often nvidia-smi is sampled.</summary>
+    public TimeSpan GpuSampleInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The powercap folder whose <c>intel-rapl:N/energy_uj</c> counters are read each upload interval.</summary>
+    public string PowercapRoot { get; init; } = "/sys/class/powercap";
 }
 
 /// <summary>
@@ -77,6 +86,7 @@ public sealed class FleetAgent : IAsyncDisposable
     private readonly TaskCompletionSource<AgentRegistration> _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _heartbeats;
     private Task? _sender;
+    private Task? _metrics;
     private long _appliedVersion;
     private long _heartbeatCount;
     private long _registrations;
@@ -95,7 +105,14 @@ public sealed class FleetAgent : IAsyncDisposable
         _settings = new AgentSettings { Hz = options.Hz, Version = 0 };
         bool canSample = AgentInfoProbe.CanSample(out string? why);
         CannotSampleReason = canSample ? null : why;
-        Info = AgentInfoProbe.Probe(id, options.Hostname ?? Environment.MachineName, options.Labels, canSample, options.Hz);
+        Info = AgentInfoProbe.Probe(id, options.Hostname ?? Environment.MachineName, options.Labels, canSample, options.Hz, options.NvidiaSmi);
+        string? nvidiaSmi = Info.Gpus.Count > 0 ? MetricsUploader.ResolveNvidiaSmi(options.NvidiaSmi) : null;
+        RaplReader? rapl = RaplReader.Open(options.PowercapRoot);
+        if (nvidiaSmi is not null || rapl is not null)
+        {
+            Metrics = new MetricsUploader(_http, Info.Hostname, nvidiaSmi, rapl, options.GpuSampleInterval, options.UploadInterval, log);
+        }
+
         Tasks = new TaskRunner(id, _http, _symbolizer, Info.Capabilities, log, _stop.Token);
         if (options.Profile && canSample)
         {
@@ -136,6 +153,9 @@ public sealed class FleetAgent : IAsyncDisposable
     /// <summary>The task runner.</summary>
     public TaskRunner Tasks { get; }
 
+    /// <summary>GPU and RAPL readings sent to the server; null where neither nvidia-smi runs nor RAPL is readable.</summary>
+    public MetricsUploader? Metrics { get; }
+
     /// <summary>Completes with the first successful registration.</summary>
     public Task<AgentRegistration> Registered => _registered.Task;
 
@@ -169,6 +189,10 @@ public sealed class FleetAgent : IAsyncDisposable
         Profiler?.Start();
         _sender = Task.Run(() => Sender.RunAsync(_stop.Token));
         _heartbeats = Task.Run(HeartbeatLoopAsync);
+        if (Metrics is not null)
+        {
+            _metrics = Task.Run(() => Metrics.RunAsync(_stop.Token));
+        }
     }
 
     /// <summary>Runs until <paramref name="stop"/>, then stops gracefully.</summary>
@@ -343,7 +367,7 @@ public sealed class FleetAgent : IAsyncDisposable
         _stopped = true;
         Profiler?.Stop();
         await _stop.CancelAsync().ConfigureAwait(false);
-        foreach (Task? t in new[] { _heartbeats, _sender })
+        foreach (Task? t in new[] { _heartbeats, _sender, _metrics })
         {
             if (t is not null)
             {

@@ -15,6 +15,8 @@ public static partial class CostCalculator
         private readonly List<(string Org, string Host)> _hostOrder = [];
         private readonly List<GpuCostRow> _gpus = [];
         private readonly List<string> _notes = [];
+        private readonly Dictionary<string, List<string>> _hostNotes = new(StringComparer.Ordinal);
+        private readonly List<string> _hostNoteOrder = [];
         private bool _partial;
 
         public CostResult Execute()
@@ -24,6 +26,8 @@ public static partial class CostCalculator
             {
                 PriceHost(host);
             }
+
+            FlushNotes();
 
             // Rows.
             Acc attributed = default;
@@ -155,14 +159,33 @@ public static partial class CostCalculator
 
         private static double Percent(double part, double whole) => whole > 0 ? part * 100 / whole : 0;
 
-        private void Note(string line, bool partial = false)
+        private void Note(string host, string what, bool partial = false)
         {
-            if (!_notes.Contains(line))
+            // One line per kind of note, naming its hosts, so a fleet of a thousand hosts gives a readable list.
+            if (!_hostNotes.TryGetValue(what, out List<string>? hosts))
             {
-                _notes.Add(line);
+                _hostNotes[what] = hosts = [];
+                _hostNoteOrder.Add(what);
+            }
+
+            if (!hosts.Contains(host))
+            {
+                hosts.Add(host);
             }
 
             _partial |= partial;
+        }
+
+        private void FlushNotes()
+        {
+            foreach (string what in _hostNoteOrder)
+            {
+                List<string> hosts = _hostNotes[what];
+                string who = hosts.Count == 1 ? $"host {hosts[0]}"
+                    : hosts.Count <= 5 ? $"hosts {string.Join(", ", hosts)}"
+                    : $"{hosts.Count} hosts ({string.Join(", ", hosts.GetRange(0, 5))}, …)";
+                _notes.Add($"{who}: {what}");
+            }
         }
 
         private void PriceHost(HostInput host)
@@ -170,7 +193,7 @@ public static partial class CostCalculator
             MachineClass cls = model.ClassFor(host.Host, host.Labels, host.Facts, host.ClassName, out string? classNote);
             if (classNote is not null)
             {
-                Note(classNote);
+                Note(host.Host, classNote);
             }
 
             if (!model.Regions.TryGetValue(cls.Region, out RegionIntensity? region))
@@ -182,7 +205,7 @@ public static partial class CostCalculator
             double observed = host.ObservedSeconds;
             if (!double.IsFinite(observed) || observed < 0)
             {
-                Note($"host {h}: observed time {observed.ToString(CultureInfo.InvariantCulture)} s is not a valid duration; treated as unknown", partial: true);
+                Note(h, $"observed time {observed.ToString(CultureInfo.InvariantCulture)} s is not a valid duration; treated as unknown", partial: true);
                 observed = 0;
             }
 
@@ -194,11 +217,11 @@ public static partial class CostCalculator
                 if (host.Facts is { Cpus: > 0 } f)
                 {
                     vcpus = f.Cpus;
-                    Note($"host {h}: class {cls.Name} leaves vcpus unset; {vcpus} vCPUs from the agent's facts");
+                    Note(h, $"class {cls.Name} leaves vcpus unset; vCPUs taken from the agent's facts");
                 }
                 else
                 {
-                    Note($"host {h}: class {cls.Name} leaves vcpus unset and the agent reported no CPU count: no idle CPU line, no embodied share", partial: true);
+                    Note(h, $"class {cls.Name} leaves vcpus unset and the agent reported no CPU count: no idle CPU line, no embodied share", partial: true);
                 }
             }
 
@@ -229,7 +252,7 @@ public static partial class CostCalculator
                 usdPerCpuSecond = cls.UsdPerVcpuHour / 3600;
                 if (cpuMachinePerHour > 0)
                 {
-                    Note($"host {h}: class {cls.Name} prices the whole machine but its vCPU count is unknown: CPU time priced at usd_per_vcpu_hour only", partial: true);
+                    Note(h, $"class {cls.Name} prices the whole machine but its vCPU count is unknown: CPU time priced at usd_per_vcpu_hour only", partial: true);
                 }
             }
 
@@ -237,7 +260,7 @@ public static partial class CostCalculator
             MeasuredCpuEnergy? measured = host.CpuEnergy;
             if (measured is not null && !(double.IsFinite(measured.Joules) && measured.Joules >= 0 && double.IsFinite(measured.IdleWatts) && measured.IdleWatts >= 0 && double.IsFinite(measured.Seconds) && measured.Seconds > 0))
             {
-                Note($"host {h}: measured CPU energy is not usable ({measured.Joules} J, idle {measured.IdleWatts} W over {measured.Seconds} s); estimated instead");
+                Note(h, $"measured CPU energy is not usable ({measured.Joules} J, idle {measured.IdleWatts} W over {measured.Seconds} s); estimated instead");
                 measured = null;
             }
 
@@ -256,7 +279,7 @@ public static partial class CostCalculator
                     unattributedActiveJoules = activeJoules;
                 }
 
-                Note($"host {h}: CPU energy measured ({measured.Source})");
+                Note(h, $"CPU energy measured ({measured.Source})");
             }
             else
             {
@@ -296,7 +319,7 @@ public static partial class CostCalculator
                 double capacity = vcpus * observed;
                 if (vcpus > 0 && hostCpu > capacity * (1 + 1e-9))
                 {
-                    Note($"host {h}: profiled CPU time {hostCpu:0.###} s exceeds capacity {capacity:0.###} s ({vcpus} vCPUs × {observed:0.###} s observed); idle clamped at 0");
+                    Note(h, $"profiled CPU time {hostCpu:0.###} s exceeds capacity {capacity:0.###} s ({vcpus} vCPUs × {observed:0.###} s observed); idle clamped at 0");
                 }
 
                 double attributedCpuUsd = hostCpu * usdPerCpuSecond;
@@ -324,7 +347,7 @@ public static partial class CostCalculator
             }
             else
             {
-                Note($"host {h}: observed time unknown: no idle / unattributed line (totals cover attributed use only)", partial: true);
+                Note(h, $"observed time unknown: no idle / unattributed line (totals cover attributed use only)", partial: true);
             }
 
             var key = (host.Org, h);
@@ -373,7 +396,7 @@ public static partial class CostCalculator
 
             if (negative > 0)
             {
-                Note($"host {host}: service {service}: {negative} samples with negative values skipped (a diff profile cannot be priced)", partial: true);
+                Note(host, $"service {service}: {negative} samples with negative values skipped (a diff profile cannot be priced)", partial: true);
             }
 
             double sum = 0;
@@ -413,7 +436,7 @@ public static partial class CostCalculator
                 : host.Labels.TryGetValue("service_name", out string? sn) && sn.Length > 0 ? sn : GpuFunction;
             if (host.Gpus.Count > 0 && spec is null)
             {
-                Note($"host {h}: {host.Gpus.Count} GPUs reported but class {cls.Name} has none: GPU time not priced, energy only where measured", partial: true);
+                Note(h, $"{host.Gpus.Count} GPUs reported but class {cls.Name} has none: GPU time not priced, energy only where measured", partial: true);
             }
 
             foreach (GpuUsage g in host.Gpus)
@@ -466,7 +489,7 @@ public static partial class CostCalculator
                     Co2 = kwh * grams / 1000,
                     Estimated = true,
                 });
-                Note($"host {h}: class {cls.Name} has {spec.Count} GPUs, {host.Gpus.Count} sent readings: {missing} priced as idle (price and idle watts, estimated)");
+                Note(h, $"class {cls.Name} has {spec.Count} GPUs, {host.Gpus.Count} sent readings: {missing} priced as idle (price and idle watts, estimated)");
             }
         }
 
@@ -492,7 +515,7 @@ public static partial class CostCalculator
 
             if (weights is not null && weights.Length != 24)
             {
-                Note($"host {host}: CPU seconds by UTC hour has {weights.Length} values, not 24; hourly grid intensity spread evenly");
+                Note(host, $"CPU seconds by UTC hour has {weights.Length} values, not 24; hourly grid intensity spread evenly");
                 weights = null;
             }
 

@@ -5,7 +5,7 @@ public sealed partial class CostModel
 {
     /// <summary>
     /// As <see cref="ClassFor(string, IReadOnlyDictionary{string, string}, HostFacts?, string?)"/>; <paramref name="note"/>
-    /// says when the host's <c>class</c> label named a class the model lacks (and was ignored).
+    /// says when the host's <c>class</c> label named a class the model lacks (and was ignored), without the host name.
     /// </summary>
     internal MachineClass ClassFor(string host, IReadOnlyDictionary<string, string> labels, HostFacts? facts, string? className, out string? note)
     {
@@ -27,7 +27,7 @@ public sealed partial class CostModel
                 return labelled;
             }
 
-            note = $"host {host}: label class={labelClass} names no class of the model; ignored";
+            note = $"label class={labelClass} names no class of the model; ignored";
         }
 
         foreach (HostRule rule in Rules)

@@ -36,10 +36,10 @@ public sealed partial class CostModel
     private const int HgxVcpus = 192;
     private const double HgxMemoryGb = 2048;
 
-    // Embodied emissions for a whole on-prem server: ≈ 1,000 kgCO2e for a base rack server (Teads' AWS EC2 carbon
-    // dataset, the basis of CCF's embodied coefficients), spread over CCF's 4-year server life
-    // (SERVER_EXPECTED_LIFESPAN 35040 h). An approximation; cloud VM classes carry 0 because a VM's share of an
-    // unknown host is not known, and GPU servers 0 because we have no sourced figure.
+    // Embodied emissions for a whole on-prem server: ≈ 1,000 kgCO2e, the order of magnitude of the manufacturing
+    // estimates for a base rack server in Teads' AWS EC2 carbon dataset (which CCF's embodied method uses), spread
+    // over CCF's 4-year server life (SERVER_EXPECTED_LIFESPAN 35040 h). An approximation, not an LCA; cloud VM classes
+    // carry 0 because a VM's share of an unknown host is not known, and GPU servers 0 because we have no sourced figure.
     private const double OnPremEmbodiedKg = 1000, LifetimeYears = 4;
 
     private static CostModel BuildDefaults()
@@ -69,7 +69,7 @@ public sealed partial class CostModel
         classes["aws"] = Vm("aws", AwsIdleW, AwsMaxW, AwsPue, $"{ccf} (AWS average), PUE 1.135 (CCF AWS), $0.05/vCPU-h (Orac assumption)");
         classes["gcp"] = Vm("gcp", GcpIdleW, GcpMaxW, GcpPue, $"{ccf} (GCP average), PUE 1.1 (CCF GCP), $0.05/vCPU-h (Orac assumption)");
         classes["azure"] = Vm("azure", AzureIdleW, AzureMaxW, AzurePue, $"{ccf} (Azure average), PUE 1.185 (CCF Azure), $0.05/vCPU-h (Orac assumption)");
-        classes["on-prem"] = Vm("on-prem", AwsIdleW, AwsMaxW, IndustryPue, $"{ccf} (AWS average), PUE 1.58 (Uptime Institute 2023 survey), embodied ≈1,000 kg over 4 years (Teads/CCF, approximation)")
+        classes["on-prem"] = Vm("on-prem", AwsIdleW, AwsMaxW, IndustryPue, $"{ccf} (AWS average), PUE 1.58 (Uptime Institute 2023 survey), embodied ≈1,000 kg over 4 years (order of magnitude from Teads/CCF, approximation)")
             with { EmbodiedKgCo2e = OnPremEmbodiedKg };
 
         MachineClass Hgx(string name, string gpu) => new(

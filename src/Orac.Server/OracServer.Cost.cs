@@ -25,7 +25,7 @@ public sealed partial class OracServer
     private CostService? _cost;
 
     /// <summary>Prices the server's data with the model loaded at start (<see cref="ServerOptions.CostModelPath"/>).</summary>
-    internal CostService Pricing => _cost ??= new CostService(_store, _fleet, () => null, _costModel ?? CostModel.Defaults);
+    internal CostService Pricing => _cost ??= new CostService(_store, _fleet, () => Metrics, _costModel ?? CostModel.Defaults);
 
     private void MapCost(WebApplication app)
     {

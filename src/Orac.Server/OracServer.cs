@@ -59,6 +59,7 @@ public sealed partial class OracServer : IAsyncDisposable
         _audit = AuditLog.Open(data, Log);
         _uploads = UploadLedger.Open(data, Log);
         _tasks = TaskBoard.Open(data, _fleet, Log);
+        Metrics = Cost.MetricsStore.Open(data, Log);
     }
 
     /// <summary>The fleet's agents (tests).</summary>
@@ -153,6 +154,7 @@ public sealed partial class OracServer : IAsyncDisposable
         _tasks.Dispose();
         _audit.Dispose();
         _uploads.Dispose();
+        Metrics.Dispose();
     }
 
     /// <summary>Every registered route as (method, pattern, access), for tests that check each one is guarded.</summary>
@@ -228,6 +230,7 @@ public sealed partial class OracServer : IAsyncDisposable
         MapQueries(app);
         MapAdmin(app);
         MapFleet(app);
+        MapMetrics(app);
         MapCost(app);
         MapUi(app);
     }
@@ -379,9 +382,9 @@ public sealed partial class OracServer : IAsyncDisposable
     /// the limit is still read and discarded up to twice the limit before answering, so the client, still sending,
     /// sees the 413 instead of a reset connection; beyond that Kestrel cuts the connection.
     /// </summary>
-    private async Task<ReadOnlyMemory<byte>> ReadBody(HttpContext ctx)
+    private async Task<ReadOnlyMemory<byte>> ReadBody(HttpContext ctx, long? maxBytes = null)
     {
-        long max = _options.MaxBodyBytes;
+        long max = maxBytes ?? _options.MaxBodyBytes;
         long drain = max > long.MaxValue / 2 ? long.MaxValue : max * 2;
         if (ctx.Request.ContentLength > drain)
         {

@@ -56,7 +56,7 @@ public class CalculatorBasicsTests
         Assert.Equal(Basis.Projection, d.ProjectedPerYear.EnergyBasis);
         Assert.Equal(d.Total.Usd * 8766, d.ProjectedPerYear.Usd, 9);
         Assert.False(d.Partial);
-        Assert.Contains(d.Notes, n => n.Contains("4 vCPUs from the agent's facts", StringComparison.Ordinal));
+        Assert.Contains("host h1: class aws leaves vcpus unset; vCPUs taken from the agent's facts", d.Notes);
     }
 
     [Fact]
@@ -80,5 +80,63 @@ public class CalculatorBasicsTests
         Assert.Throws<OracException>(() => CostCalculator.Compute(CostModel.Defaults, input));
         CostDocument d = CostCalculator.Compute(CostModel.Defaults, input, new CostOptions { Hz = 100 }).Document;
         Assert.Equal(0.1, d.Total.CpuSeconds, 12);
+    }
+
+    [Fact]
+    public void Notes_OneLinePerKind_NamingTheHosts()
+    {
+        var hosts = new List<HostInput>();
+        for (int i = 0; i < 7; i++)
+        {
+            hosts.Add(new HostInput
+            {
+                Org = "o",
+                Host = $"h{i}",
+                Labels = i == 0 ? new Dictionary<string, string> { ["class"] = "nope" } : new Dictionary<string, string>(),
+                Facts = new HostFacts(2, 4_000_000_000, []),
+                ObservedSeconds = 60,
+            });
+        }
+
+        CostDocument d = CostCalculator.Compute(CostModel.Defaults, new CostInput { EndNs = 60_000_000_000, Hosts = hosts }).Document;
+        Assert.Equal(
+            [
+                "host h0: label class=nope names no class of the model; ignored",
+                "7 hosts (h0, h1, h2, h3, h4, …): class default leaves vcpus unset; vCPUs taken from the agent's facts",
+            ],
+            d.Notes);
+        Assert.False(d.Partial);
+
+        // Idle only: 2 vCPUs × $0.05 × 1 min each, memory 4 GB from the facts.
+        Assert.Equal(7 * 2 * 0.05 / 60, d.Total.Usd, 12);
+        Assert.Equal(7 * ((0.74 * 2 * 60 / 3.6e6) + (4 * 0.000392 / 60)) * 1.135, d.Total.Kwh, 12);
+        Assert.Empty(d.Functions);
+    }
+}
+
+public class CpuRatesTests
+{
+    [Fact]
+    public void RatesFor_MatchComputePerCpuSecond()
+    {
+        var facts = new HostFacts(4, 8_000_000_000, []);
+        var idle = new HostInput { Org = "o", Host = "h", ClassName = "gcp", Facts = facts, ObservedSeconds = 3600 };
+        CpuRates est = CostCalculator.RatesFor(CostModel.Defaults, idle);
+        Assert.Equal("gcp", est.Class);
+        Assert.Equal(0.05 / 3600, est.UsdPerCpuSecond, 15);
+        Assert.Equal((4.26 - 0.71) / 3.6e6 * 1.1, est.KwhPerCpuSecond, 15);
+        Assert.Equal(est.KwhPerCpuSecond * 379 / 1000, est.KgCo2ePerCpuSecond, 15);
+        Assert.Equal(Basis.Estimated, est.EnergyBasis);
+
+        // Measured: 20,000 J above idle shared by the host's 100 profiled CPU-seconds → 200 J each.
+        var busy = new HostInput
+        {
+            Org = "o", Host = "h", ClassName = "gcp", Facts = facts, ObservedSeconds = 3600,
+            CpuEnergy = new MeasuredCpuEnergy(20_000 + (5 * 3600), 5, 3600, "rapl"),
+            Workloads = [new WorkloadProfile("s", TestProfiles.CpuNanos(("a", 60_000_000_000), ("b", 40_000_000_000)))],
+        };
+        CpuRates m = CostCalculator.RatesFor(CostModel.Defaults, busy);
+        Assert.Equal(200 / 3.6e6 * 1.1, m.KwhPerCpuSecond, 15);
+        Assert.Equal(Basis.Measured, m.EnergyBasis);
     }
 }

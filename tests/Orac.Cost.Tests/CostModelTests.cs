@@ -86,6 +86,16 @@ public class CostModelTests
     {
         CostModel m = CostModel.Load(Path.Combine(Orac.Tests.Shared.TestPaths.RepoRoot, "deploy", "cost-model.example.jsonc"));
         Assert.True(m.Classes.Count > CostModel.Defaults.Classes.Count);
+        GpuSpec g = m.Classes["dgx-h100"].Gpu!;
+        Assert.Equal(("H100", 8, 70.0, 700.0, 4.5), (g.Model, g.Count, g.WattsIdle, g.WattsMax, g.UsdPerGpuHour));
+        Assert.Equal((224, 1.4, "my-dc", 2500.0, 5.0), (m.Classes["dgx-h100"].Vcpus, m.Classes["dgx-h100"].Pue, m.Classes["dgx-h100"].Region, m.Classes["dgx-h100"].EmbodiedKgCo2e, m.Classes["dgx-h100"].LifetimeYears));
+        Assert.Equal(24, m.Regions["solar-dc"].Hourly!.Count);
+        Assert.Equal(m.Regions["solar-dc"].Hourly!.Average(), m.Regions["solar-dc"].GramsPerKwh, 9);
+        Assert.Equal(("on-prem", 1.58, 0.02), ("on-prem", m.Classes["batch"].Pue, m.Classes["batch"].UsdPerVcpuHour));
+        Assert.Equal("web-m6i-2xl", m.ClassFor("web-3", s_noLabels, null).Name);
+        Assert.Equal("batch", m.ClassFor("x", new Dictionary<string, string> { ["team"] = "batch-eu" }, null).Name);
+        Assert.Equal("dgx-h100", m.ClassFor("x", new Dictionary<string, string> { ["site"] = "dc1" }, new HostFacts(224, 0, ["NVIDIA H100 80GB HBM3"])).Name);
+        Assert.Equal("h100-sxm", m.ClassFor("x", s_noLabels, new HostFacts(224, 0, ["NVIDIA H100 80GB HBM3"])).Name);
     }
 
     [Fact]

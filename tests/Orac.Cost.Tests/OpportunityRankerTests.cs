@@ -207,6 +207,21 @@ public class OpportunityRankerTests
         Assert.DoesNotMatch(re, "x" + name);
     }
 
+    [Theory]
+    [InlineData("memcpy", Libc, "libc.so.6")]
+    [InlineData("[libc.so.6]", "", "libc.so.6")]
+    [InlineData("[libc.so.6 <0x7f0012>]", "", "libc.so.6")]
+    [InlineData("f", "/usr/lib/python3.12/lib-dynload/_json.cpython-312-x86_64-linux-gnu.so", "_json.cpython-312-x86_64-linux-gnu.so")]
+    [InlineData("f", "C:\\Windows\\System32\\ntdll.dll", "ntdll.dll")]
+    [InlineData("f", "[kernel.kallsyms]", "[kernel.kallsyms]")]
+    [InlineData("[unknown]", "", null)]
+    [InlineData("main", "/usr/bin/api", null)]
+    [InlineData("f", "/tmp/perf-4242.map", null)]
+    [InlineData("f", "/usr/lib/libsomething.sox", null)]
+    [InlineData("plain", "", null)]
+    public void LibraryOf_SharedObjectsAndTheKernelOnly(string function, string module, string? expected) =>
+        Assert.Equal(expected, OpportunityRanker.LibraryOf(function, module));
+
     [Fact]
     public void Rank_AOneFunctionPatternOrLibraryIsShownAsItsFunction()
     {

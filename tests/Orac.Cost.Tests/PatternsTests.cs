@@ -1,3 +1,4 @@
+using CsCheck;
 using Orac.Cost.Opportunities;
 using Orac.Tests.Shared;
 
@@ -29,6 +30,7 @@ public class PatternsTests
         { "handle_mm_fault", Kernel, "page-faults" },
         { "do_anonymous_page", Kernel, "page-faults" },
         { "clear_page_erms", Kernel, "page-faults" },
+        { "flush_tlb_mm_range", Kernel, "page-faults" },
         { "handle_irq_event", Kernel, null },
         { "clear_user", Kernel, null },
 
@@ -51,10 +53,14 @@ public class PatternsTests
         { "freeaddrinfo", Libc, null },
         { "tc_classify", Kernel, null },
         { "runtime.gopark", "", null },
+        { "v8::internal::HeapObject::SizeFromMap", "/usr/bin/node", null },
+        { "v8::internal::Heap::CollectGarbage", "/usr/bin/node", "gc" },
+        { "malloc@plt", "/usr/bin/app", "gc" },
         { "mallocinfo_report", "", null },
 
         // locks and spinning
         { "pthread_mutex_lock", Libc, "locks" },
+        { "pthread_mutex_lock@@GLIBC_2.2.5", Libc, "locks" },
         { "__lll_lock_wait", Libc, "locks" },
         { "futex_wait", Kernel, "locks" },
         { "native_queued_spin_lock_slowpath", Kernel, "locks" },
@@ -72,6 +78,8 @@ public class PatternsTests
         { "sk_busy_poll", Kernel, "busy-poll" },
         { "_mm_pause", "", "busy-poll" },
         { "System.Threading.SpinWait.SpinOnce", "", "busy-poll" },
+        { "node::SpinEventLoopInternal", "/usr/bin/node", null },
+        { "_raw_spin_trylock", Kernel, "locks" },
         { "core::hint::spin_loop", "", "busy-poll" },
         { "runtime.procyield", "", "busy-poll" },
         { "epoll_wait", Libc, null },
@@ -107,6 +115,7 @@ public class PatternsTests
         { "encoding/json.(*decodeState).object", "", "json" },
         { "System.Text.Json.Utf8JsonReader.Read()", "", "json" },
         { "json_object_get", "", "json" },
+        { "v8::internal::JsonParser<unsigned char>::ParseJson", "/usr/bin/node", "json" },
         { "scanstring_unicode", "/usr/lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so", "json" },
         { "jsonnet_evaluate", "", null },
         { "JsonSerializer.Serialize", "", null },
@@ -165,6 +174,14 @@ public class PatternsTests
         { "PyList_Append", "", null },
         { "vm_area_alloc", Kernel, null },
 
+        // perf annotations
+        { "schedule_[k]", "", "syscalls" },
+        { "memcpy_[k]", "", "memcpy" },
+        { "java.util.regex.Pattern$Curly.match_[j]", "", "regex" },
+        { "malloc_[x]", "", null },
+        { "free@example.com", "", null },
+        { "_[k]", "", null },
+
         // nothing
         { "main", "/usr/bin/api", null },
         { "", "", null },
@@ -215,10 +232,48 @@ public class PatternsTests
     }
 
     [Fact]
+    public void Classify_AgreesWithAScanOfTheTableInOrder()
+    {
+        var names = Gen.OneOf(
+            Gen.String,
+            Gen.String[Gen.Char["_abcdefgilmnoprstuxyzGLPSZ:.(*)/"], 0, 24],
+            Gen.OneOf(Cases.Select(c => (string)c[0]).ToArray()).SelectMany(n => Gen.String[0, 4].Select(tail => n + tail)));
+        var modules = Gen.OneOf(Gen.Const(""), Gen.OneOf("/lib/libz.so.1", "libcrypto.so.3", "/x/libpcre2-8.so.0", "/usr/bin/app", "_json.cpython-312.so"));
+        Gen.Select(names, modules).Sample(t => Assert.Equal(Scan(t.Item1, t.Item2)?.Id, Patterns.Classify(t.Item1, t.Item2)?.Id));
+    }
+
+    private static Pattern? Scan(string function, string module)
+    {
+        function = Patterns.WithoutAnnotation(function);
+        foreach (var p in Patterns.All)
+        {
+            if (p.Rules.Any(r => !r.OnModule && r.Matches(function)))
+            {
+                return p;
+            }
+        }
+
+        var file = Patterns.FileName(module);
+        foreach (var p in Patterns.All)
+        {
+            if (file.Length > 0 && p.Rules.Any(r => r.OnModule && r.Matches(file)))
+            {
+                return p;
+            }
+        }
+
+        return null;
+    }
+
+    [Fact]
     public void Rules_AreCaseSensitiveUnlessMarked()
     {
         Assert.Null(Patterns.Classify("Pthread_Mutex_Lock", ""));
-        Assert.Equal("busy-poll", Patterns.Classify("MySPINner", "")?.Id);
+        Assert.False(new PatternRule(NameMatch.Contains, "spin").Matches("MySPINner"));
+        Assert.True(new PatternRule(NameMatch.Contains, "spin", IgnoreCase: true).Matches("MySPINner"));
+        Assert.True(new PatternRule(NameMatch.Prefix, "xx", IgnoreCase: true).Matches("XXy"));
+        Assert.True(new PatternRule(NameMatch.Exact, "ab", IgnoreCase: true).Matches("AB"));
+        Assert.False(new PatternRule(NameMatch.Exact, "ab").Matches("abc"));
     }
 
     [Fact]

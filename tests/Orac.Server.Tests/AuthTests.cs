@@ -42,6 +42,8 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
         ("GET", "/api/v1/cost", Access.Read, "/api/v1/cost"),
         ("GET", "/api/v1/opportunities", Access.Read, "/api/v1/opportunities"),
         ("GET", "/api/v1/report/orgs", Access.Admin, "/api/v1/report/orgs"),
+        ("POST", "/api/v1/metrics", Access.Ingest, "/api/v1/metrics?host=auth-host"),
+        ("GET", "/api/v1/metrics", Access.Read, "/api/v1/metrics?host=auth-host"),
         ("GET", "/healthz", Access.Public, "/healthz"),
         ("GET", "/", Access.Public, "/"),
         ("GET", "/ui/{**path}", Access.Public, "/ui/index.html"),
@@ -223,6 +225,7 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
         "/api/v1/agents/{id}/heartbeat" => Json("""{"settingsVersion":1}"""),
         "/api/v1/agents/settings" => Json("""{"selector":"{host=\"auth-host\"}","hz":50}"""),
         "/api/v1/tasks" => Json("""{"kind":"profile","selector":"{host=\"auth-host\"}","durationMs":1000}"""),
+        "/api/v1/metrics" when r.Method == "POST" => Json($$"""{"host":"auth-host","gpus":[{"time":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}},"index":0,"utilPercent":5}]}"""),
         _ => null,
     };
 }

@@ -150,7 +150,10 @@ public static class OpportunityRanker
         }
         else if (function.Length > 2 && function[0] == '[' && function[^1] == ']')
         {
+            // `[libc.so.6]`, or `[libc.so.6 <0x7f01>]` with perf addresses.
             name = function[1..^1];
+            var space = name.IndexOf(' ', StringComparison.Ordinal);
+            name = space > 0 ? name[..space] : name;
         }
         else
         {
@@ -198,40 +201,61 @@ public static class OpportunityRanker
     private static Savings Scale(Savings s, double factor) => new() { Usd = s.Usd * factor, Kwh = s.Kwh * factor, KgCo2e = s.KgCo2e * factor };
 
     /// <summary>Every entry of a cost answer keyed by (kind, name), with figures of the answer's period.</summary>
-    private static Dictionary<string, Entry> Aggregate(CostResult r)
+    private static Dictionary<(string Kind, string Name), Entry> Aggregate(CostResult r)
     {
-        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
-        var patternOf = new Dictionary<(string, string), Pattern?>();
+        var entries = new Dictionary<(string Kind, string Name), Entry>();
+        var owners = new Owners();
+
+        // Function rules depend on the function name alone, module rules and libraries on the module alone.
+        var byFunction = new Dictionary<string, Pattern?>(StringComparer.Ordinal);
+        var byModule = new Dictionary<string, (string? Library, Pattern? Pattern)>(StringComparer.Ordinal);
         foreach (var a in r.Atoms)
         {
-            if (!patternOf.TryGetValue((a.Function, a.Module), out var pattern))
+            // GPU time is no function to optimise: its stranded part is the gpu entries.
+            if (a.Function == CostCalculator.GpuFunction)
             {
-                pattern = Patterns.Classify(a.Function, a.Module);
-                patternOf[(a.Function, a.Module)] = pattern;
+                continue;
             }
 
-            Get(entries, KindFunction, a.Function, pattern).Add(a.Org, a.Service, a.Figures, a.Function);
-            if (LibraryOf(a.Function, a.Module) is { } lib)
+            if (!byFunction.TryGetValue(a.Function, out var pattern))
             {
-                Get(entries, KindLibrary, lib, Patterns.ClassifyModule(lib)).Add(a.Org, a.Service, a.Figures, a.Function);
+                pattern = Patterns.ClassifyFunction(a.Function);
+                byFunction.Add(a.Function, pattern);
+            }
+
+            var module = a.Module ?? "";
+            if (!byModule.TryGetValue(module, out var mod))
+            {
+                var lib = module.Length > 0 ? LibraryOf("", module) : null;
+                mod = (lib, module.Length > 0 ? Patterns.ClassifyModule(module) : null);
+                byModule.Add(module, mod);
+            }
+
+            pattern ??= mod.Pattern;
+            var owner = owners.Id(a.Org, a.Service);
+            Get(entries, KindFunction, a.Function, pattern, owners).Add(owner, a.Figures, null);
+            var library = module.Length > 0 ? mod.Library : LibraryOf(a.Function, null);
+            if (library is not null)
+            {
+                Get(entries, KindLibrary, library, module.Length > 0 ? mod.Pattern : Patterns.ClassifyModule(library), owners).Add(owner, a.Figures, a.Function);
             }
 
             if (pattern is not null)
             {
-                Get(entries, KindPattern, pattern.Name, pattern).Add(a.Org, a.Service, a.Figures, a.Function);
+                Get(entries, KindPattern, pattern.Name, pattern, owners).Add(owner, a.Figures, a.Function);
             }
         }
 
         foreach (var g in r.Document.Gpus)
         {
-            AddGpu(entries, Patterns.GpuIdle, g, g.StrandedIdleUsd);
-            AddGpu(entries, Patterns.GpuTrap, g, g.StrandedTrapUsd);
+            AddGpu(entries, owners, Patterns.GpuIdle, g, g.StrandedIdleUsd);
+            AddGpu(entries, owners, Patterns.GpuTrap, g, g.StrandedTrapUsd);
         }
 
         return entries;
     }
 
-    private static void AddGpu(Dictionary<string, Entry> entries, Pattern pattern, GpuCostRow g, double usd)
+    private static void AddGpu(Dictionary<(string Kind, string Name), Entry> entries, Owners owners, Pattern pattern, GpuCostRow g, double usd)
     {
         if (!(usd > 0))
         {
@@ -251,28 +275,51 @@ public static class OpportunityRanker
         };
         // One entry per service (per host for GPUs without one): who can act on it.
         var name = pattern.Name + (g.Service is null ? ": host " + g.Host : ": service " + g.Service);
-        Get(entries, KindGpu, name, pattern).Add(g.Org ?? "", g.Service ?? NoService, f, null);
+        Get(entries, KindGpu, name, pattern, owners).Add(owners.Id(g.Org ?? "", g.Service ?? NoService), f, null);
     }
 
-    private static Entry Get(Dictionary<string, Entry> entries, string kind, string name, Pattern? pattern)
+    private static Entry Get(Dictionary<(string Kind, string Name), Entry> entries, string kind, string name, Pattern? pattern, Owners owners)
     {
-        var key = kind + "\0" + name;
-        if (!entries.TryGetValue(key, out var e))
+        if (!entries.TryGetValue((kind, name), out var e))
         {
-            e = new Entry(key, kind, name, pattern);
-            entries.Add(key, e);
+            e = new Entry(kind, name, pattern, owners);
+            entries.Add((kind, name), e);
         }
 
         return e;
     }
 
-    /// <summary>One backlog entry being summed.</summary>
-    private sealed class Entry(string key, string kind, string name, Pattern? pattern)
+    /// <summary>(org, service) pairs of one answer, by id.</summary>
+    private sealed class Owners
     {
-        private readonly Dictionary<(string Org, string Service), double[]> _owners = [];
-        private readonly Dictionary<string, double> _functions = new(StringComparer.Ordinal);
+        private readonly Dictionary<(string Org, string Service), int> _ids = [];
+        private readonly List<(string Org, string Service)> _names = [];
 
-        public string Key { get; } = key;
+        public int Id(string org, string service)
+        {
+            if (!_ids.TryGetValue((org, service), out var id))
+            {
+                id = _names.Count;
+                _ids.Add((org, service), id);
+                _names.Add((org, service));
+            }
+
+            return id;
+        }
+
+        public (string Org, string Service) this[int id] => _names[id];
+    }
+
+    /// <summary>One backlog entry being summed. Most functions have one owner, so a second one is what allocates.</summary>
+    private sealed class Entry(string kind, string name, Pattern? pattern, Owners owners)
+    {
+        private int _soleOwner = -1;
+        private double _soleUsd;
+        private double _soleTime;
+        private Dictionary<int, (double Usd, double Time)>? _owners;
+        private Dictionary<string, double>? _functions;
+
+        public (string Kind, string Name) Key => (Kind, Name);
 
         public string Kind { get; } = kind;
 
@@ -282,9 +329,10 @@ public static class OpportunityRanker
 
         public CostFigures Figures { get; } = new();
 
-        public int FunctionCount => _functions.Count;
+        /// <summary>Distinct functions summed (pattern and library entries; 0 for others).</summary>
+        public int FunctionCount => _functions?.Count ?? 0;
 
-        public void Add(string org, string service, CostFigures f, string? function)
+        public void Add(int owner, CostFigures f, string? function)
         {
             Figures.CpuSeconds += f.CpuSeconds;
             Figures.GpuSeconds += f.GpuSeconds;
@@ -292,16 +340,27 @@ public static class OpportunityRanker
             Figures.Kwh += f.Kwh;
             Figures.KgCo2e += f.KgCo2e;
             Figures.EmbodiedKgCo2e += f.EmbodiedKgCo2e;
-            if (!_owners.TryGetValue((org, service), out var w))
+            var time = f.CpuSeconds + f.GpuSeconds;
+            if (_owners is null && (_soleOwner < 0 || _soleOwner == owner))
             {
-                w = new double[2];
-                _owners.Add((org, service), w);
+                _soleOwner = owner;
+                _soleUsd += f.Usd;
+                _soleTime += time;
+            }
+            else
+            {
+                if (_owners is null)
+                {
+                    _owners = new() { [_soleOwner] = (_soleUsd, _soleTime) };
+                }
+
+                var (u, t) = _owners.GetValueOrDefault(owner);
+                _owners[owner] = (u + f.Usd, t + time);
             }
 
-            w[0] += f.Usd;
-            w[1] += f.CpuSeconds + f.GpuSeconds;
             if (function is not null)
             {
+                _functions ??= new(StringComparer.Ordinal);
                 _functions[function] = _functions.GetValueOrDefault(function) + f.Usd;
             }
         }
@@ -309,20 +368,34 @@ public static class OpportunityRanker
         /// <summary>Owners by share of cost (of CPU/GPU time when nothing is priced), largest first.</summary>
         public List<OwnerShare> Owners()
         {
-            double usd = 0, time = 0;
-            foreach (var w in _owners.Values)
+            var parts = new List<(int Owner, double Usd, double Time)>();
+            if (_owners is null)
             {
-                usd += w[0];
-                time += w[1];
+                parts.Add((_soleOwner, _soleUsd, _soleTime));
+            }
+            else
+            {
+                foreach (var (id, (u, t)) in _owners)
+                {
+                    parts.Add((id, u, t));
+                }
+            }
+
+            double usd = 0, time = 0;
+            foreach (var w in parts)
+            {
+                usd += w.Usd;
+                time += w.Time;
             }
 
             var byUsd = usd > 0;
             var total = byUsd ? usd : time;
-            var list = new List<OwnerShare>(_owners.Count);
-            foreach (var ((org, service), w) in _owners)
+            var list = new List<OwnerShare>(parts.Count);
+            foreach (var w in parts)
             {
-                var part = byUsd ? w[0] : w[1];
-                list.Add(new OwnerShare { Org = org, Service = service, Percent = total > 0 ? part / total * 100 : 100.0 / _owners.Count });
+                var (org, service) = owners[w.Owner];
+                var part = byUsd ? w.Usd : w.Time;
+                list.Add(new OwnerShare { Org = org, Service = service, Percent = total > 0 ? part / total * 100 : 100.0 / parts.Count });
             }
 
             list.Sort((a, b) =>
@@ -346,7 +419,7 @@ public static class OpportunityRanker
                 return [Name];
             }
 
-            var names = new List<KeyValuePair<string, double>>(_functions);
+            var names = _functions is null ? [] : new List<KeyValuePair<string, double>>(_functions);
             names.Sort((a, b) =>
             {
                 var c = b.Value.CompareTo(a.Value);

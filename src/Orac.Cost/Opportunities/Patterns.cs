@@ -83,16 +83,20 @@ public static class Patterns
             P("core::intrinsics::copy"), P("__memcpy_chk"),
         ]);
 
-    /// <summary>Frames servicing page faults.</summary>
+    /// <summary>Frames servicing page faults or unmapping memory.</summary>
     public static Pattern PageFaults { get; } = new(
         "page-faults",
-        "page faults",
+        "page faults and unmapping",
         "Fault less: keep and reuse memory instead of mapping and unmapping it (allocator retain/decay settings), pre-fault or use huge pages for large heaps, and avoid short-lived large allocations.",
         [
             P("asm_exc_page_fault"), P("exc_page_fault"), P("do_user_addr_fault"), P("page_fault"), P("handle_mm_fault"),
             P("__handle_mm_fault"), P("handle_pte_fault"), P("do_anonymous_page"), P("do_huge_pmd_anonymous_page"), P("do_fault"),
             P("__do_fault"), P("do_wp_page"), P("do_read_fault"), P("do_cow_fault"), P("filemap_fault"), P("clear_page_erms"),
             P("clear_page_rep"), P("clear_page_orig"), P("clear_huge_page"), P("clear_subpage"),
+
+            // Unmapping and the TLB shootdowns it brings.
+            P("__x64_sys_munmap"), P("__vm_munmap"), P("do_vmi_munmap"), P("do_vmi_align_munmap"), P("unmap_page_range"),
+            P("unmap_vmas"), P("flush_tlb_mm_range"), P("tlb_flush_mmu"), P("tlb_finish_mmu"), X("munmap"), X("__munmap"),
         ]);
 
     /// <summary>Frames allocating or freeing memory, or collecting garbage.</summary>
@@ -113,7 +117,7 @@ public static class Patterns
 
             // Kernel allocators.
             P("kmalloc"), P("__kmalloc"), P("kmem_cache_alloc"), P("kmem_cache_free"), X("kfree"), P("__slab_free"),
-            P("___slab_alloc"), P("__alloc_pages"), P("get_page_from_freelist"), P("__free_pages"), P("free_unref_page"),
+            P("___slab_alloc"), P("__alloc_pages"), P("alloc_pages"), P("__alloc_frozen_pages"), P("get_page_from_freelist"), P("__free_pages"), P("free_unref_page"),
             P("rmqueue"),
 
             // Go.
@@ -132,7 +136,7 @@ public static class Patterns
 
             // CLR (WKS/SVR are the workstation and server GC namespaces), V8, CPython, Ruby.
             P("WKS::"), P("SVR::"), P("gc_heap::"), P("GCHeap::"), C("GarbageCollect"), P("JIT_New"), P("AllocateObject"),
-            P("v8::internal::Heap"), P("v8::internal::Scaveng"), P("v8::internal::MarkCompact"), P("v8::internal::MinorMarkCompact"),
+            P("v8::internal::Heap::"), P("v8::internal::HeapAllocator::"), P("v8::internal::Scaveng"), P("v8::internal::MarkCompact"), P("v8::internal::MinorMarkCompact"),
             P("v8::internal::ConcurrentMarking"), P("v8::internal::Sweeper"), P("_PyObject_Malloc"), P("PyObject_Malloc"),
             P("_PyObject_Free"), P("PyObject_Free"), P("pymalloc_"), P("_PyObject_GC_"), P("PyObject_GC_"), P("_PyMem_"),
             P("PyMem_"), P("gc_"), P("rb_gc"), P("newobj_"),
@@ -149,7 +153,7 @@ public static class Patterns
             P("pthread_mutex_"), P("__pthread_mutex_"), P("pthread_spin_"), P("pthread_rwlock_"), P("__pthread_rwlock_"),
             P("__lll_lock"), P("__lll_unlock"), P("lll_lock"), P("futex_"), P("__futex"), P("do_futex"), P("__x64_sys_futex"),
             P("native_queued_spin_lock_slowpath"), P("queued_spin_lock_slowpath"), P("__pv_queued_spin_lock_slowpath"),
-            P("_raw_spin_lock"), P("_raw_spin_unlock"), P("_raw_read_lock"), P("_raw_write_lock"), P("osq_lock"),
+            P("_raw_spin_"), P("_raw_read_"), P("_raw_write_"), P("osq_lock"),
             P("mutex_spin_on_owner"), P("rwsem_down_"), P("rwsem_spin_on_owner"), P("__mutex_lock"), P("mutex_lock"),
             P("runtime.lock"), P("runtime.unlock"), P("runtime.futex"), P("sync.(*Mutex)"), P("sync.(*RWMutex)"),
             P("runtime.semacquire"), P("runtime.semrelease"), P("sync.runtime_Semacquire"), P("sync.runtime_SemacquireMutex"),
@@ -167,10 +171,8 @@ public static class Patterns
         [
             X("sched_yield"), P("__sched_yield"), P("do_sched_yield"), P("__x64_sys_sched_yield"), X("_mm_pause"),
             C("busy_poll"), C("busy_loop"), P("runtime.procyield"), P("runtime.osyield"), P("runtime.usleep"),
-            P("java.lang.Thread.onSpinWait"), P("java.lang.Thread.yield"), P("SpinPause"),
-
-            // Name-based catch-all for spin loops (SpinWait.SpinOnce, core::hint::spin_loop); locks' spin rules come first.
-            C("spin", ignoreCase: true),
+            P("java.lang.Thread.onSpinWait"), P("java.lang.Thread.yield"), P("SpinPause"), P("cpu_relax"), C("SpinWait"),
+            C("SpinOnce"), C("SpinUntil"), C("spin_loop"), C("spin_wait"),
         ]);
 
     /// <summary>Entering and leaving the kernel and switching tasks.</summary>
@@ -213,7 +215,7 @@ public static class Patterns
             P("simdjson::"), P("rapidjson::"), P("nlohmann::"), P("json_"), P("yyjson_"), P("cJSON_"), P("encoding/json."),
             P("github.com/json-iterator/"), P("github.com/goccy/go-json"), P("github.com/bytedance/sonic"),
             P("System.Text.Json."), P("Newtonsoft.Json."), P("com.fasterxml.jackson."), P("com.google.gson."),
-            P("serde_json::"), P("simd_json::"),
+            P("serde_json::"), P("simd_json::"), P("v8::internal::Json"), P("v8::internal::Builtin_Json"), P("Builtins_Json"),
             M("libsimdjson.so"), M("libjson-c.so"), M("libjansson.so"), M("libyyjson.so"), M("libcjson.so"), M("_json."),
             M("orjson."),
         ]);
@@ -313,44 +315,51 @@ public static class Patterns
         Logging, Interpreter, GpuIdle, GpuTrap,
     ];
 
+    private static readonly RuleIndex s_functionRules = new(All, onModule: false);
+    private static readonly RuleIndex s_moduleRules = new(All, onModule: true);
+
     /// <summary>The pattern of a frame: the first function rule (table order) matching <paramref name="function"/>, else the first module rule matching the file name of <paramref name="module"/>; null when none.</summary>
-    public static Pattern? Classify(string function, string? module)
+    public static Pattern? Classify(string function, string? module) =>
+        ClassifyFunction(function) ?? (string.IsNullOrEmpty(module) ? null : ClassifyModule(module));
+
+    /// <summary>The pattern of a function name by the function rules alone (after <see cref="WithoutAnnotation"/>); null when none.</summary>
+    public static Pattern? ClassifyFunction(string function) => s_functionRules.First(WithoutAnnotation(function));
+
+    /// <summary>
+    /// The name without the annotation stackcollapse-perf.pl (and Orac's perf collapser) appends — <c>_[k]</c> kernel,
+    /// <c>_[j]</c> JIT, <c>_[i]</c> inlined, <c>_[w]</c> waker — and without a symbol version or PLT suffix
+    /// (<c>@@GLIBC_2.2.5</c>, <c>@GLIBC_2.34</c>, <c>@plt</c>): <c>schedule_[k]</c> is <c>schedule</c>,
+    /// <c>malloc@plt</c> is <c>malloc</c>.
+    /// </summary>
+    public static string WithoutAnnotation(string function)
     {
-        foreach (var p in All)
+        var name = function;
+        if (name.Length > 4 && name[^4] == '_' && name[^3] == '[' && name[^1] == ']' && name[^2] is 'k' or 'j' or 'i' or 'w')
         {
-            foreach (var r in p.Rules)
+            name = name[..^4];
+        }
+
+        var at = name.IndexOf('@', StringComparison.Ordinal);
+        if (at > 0)
+        {
+            var version = name.AsSpan(at + 1).TrimStart('@');
+            if (version.SequenceEqual("plt") || (version.Length > 0 && char.IsAsciiLetterUpper(version[0]) && !version.ContainsAnyExcept(s_versionChars)))
             {
-                if (!r.OnModule && r.Matches(function))
-                {
-                    return p;
-                }
+                name = name[..at];
             }
         }
 
-        return string.IsNullOrEmpty(module) ? null : ClassifyModule(module);
+        return name;
     }
+
+    private static readonly System.Buffers.SearchValues<char> s_versionChars =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
 
     /// <summary>The pattern of a module (a path or file name) by the module rules alone; null when none.</summary>
     public static Pattern? ClassifyModule(string module)
     {
         var file = FileName(module);
-        if (file.Length == 0)
-        {
-            return null;
-        }
-
-        foreach (var p in All)
-        {
-            foreach (var r in p.Rules)
-            {
-                if (r.OnModule && r.Matches(file))
-                {
-                    return p;
-                }
-            }
-        }
-
-        return null;
+        return file.Length == 0 ? null : s_moduleRules.First(file);
     }
 
     /// <summary>The part of a path after the last <c>/</c> or <c>\</c>.</summary>
@@ -385,6 +394,100 @@ public static class Patterns
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The rules of one side (function or module) indexed so a name is checked against few of them: exact rules in a
+    /// dictionary, case-sensitive prefixes of two or more characters bucketed by their first two, the rest in a list.
+    /// Every candidate carries its pattern's table position, and the smallest position that matches wins, exactly as
+    /// a scan of the table in order would decide.
+    /// </summary>
+    private sealed class RuleIndex
+    {
+        private readonly IReadOnlyList<Pattern> _patterns;
+        private readonly Dictionary<string, int> _exact = new(StringComparer.Ordinal);
+        private readonly Dictionary<int, List<(string Text, int Pattern)>> _prefixes = [];
+        private readonly List<(PatternRule Rule, int Pattern)> _others = [];
+
+        public RuleIndex(IReadOnlyList<Pattern> patterns, bool onModule)
+        {
+            _patterns = patterns;
+            for (var p = 0; p < patterns.Count; p++)
+            {
+                foreach (var r in patterns[p].Rules)
+                {
+                    if (r.OnModule != onModule)
+                    {
+                        continue;
+                    }
+
+                    if (r.Match == NameMatch.Exact && !r.IgnoreCase)
+                    {
+                        _exact.TryAdd(r.Text, p);
+                    }
+                    else if (r.Match == NameMatch.Prefix && !r.IgnoreCase && r.Text.Length >= 2)
+                    {
+                        var key = Key(r.Text);
+                        if (!_prefixes.TryGetValue(key, out var list))
+                        {
+                            list = [];
+                            _prefixes.Add(key, list);
+                        }
+
+                        list.Add((r.Text, p));
+                    }
+                    else
+                    {
+                        _others.Add((r, p));
+                    }
+                }
+            }
+        }
+
+        public Pattern? First(string name)
+        {
+            var best = int.MaxValue;
+            if (_exact.TryGetValue(name, out var e))
+            {
+                best = e;
+            }
+
+            // Lists are in table order: the first match in each is its best.
+            if (name.Length >= 2 && _prefixes.TryGetValue(Key(name), out var list))
+            {
+                foreach (var (text, p) in list)
+                {
+                    if (p >= best)
+                    {
+                        break;
+                    }
+
+                    if (name.StartsWith(text, StringComparison.Ordinal))
+                    {
+                        best = p;
+                        break;
+                    }
+                }
+            }
+
+            foreach (var (rule, p) in _others)
+            {
+                if (p >= best)
+                {
+                    break;
+                }
+
+                if (rule.Matches(name))
+                {
+                    best = p;
+                    break;
+                }
+            }
+
+            return best == int.MaxValue ? null : _patterns[best];
+        }
+
+        private static int Key(string s) => (s[0] << 16) | s[1];
     }
 
     private static PatternRule X(string text) => new(NameMatch.Exact, text);

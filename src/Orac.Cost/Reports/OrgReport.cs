@@ -43,7 +43,13 @@ public static class OrgReport
             if (now is null)
             {
                 notes.Add($"{org}: no data this period (it had some in the previous one)");
-                rows.Add(new OrgReportRow { Org = org, Figures = new CostFigures(), ChangePercent = Change(0, annualBefore) });
+                rows.Add(new OrgReportRow
+                {
+                    Org = org,
+                    Figures = new CostFigures(),
+                    ProjectedPerYear = new CostFigures { EnergyBasis = Basis.Projection },
+                    ChangePercent = Change(0, annualBefore),
+                });
                 continue;
             }
 
@@ -76,7 +82,7 @@ public static class OrgReport
         });
 
         var total = new CostFigures();
-        var perYear = new CostFigures();
+        var perYear = new CostFigures { EnergyBasis = Basis.Projection };
         string? basis = null;
         foreach (var r in rows)
         {
@@ -98,7 +104,7 @@ public static class OrgReport
         }
 
         total.EnergyBasis = basis ?? Basis.Estimated;
-        perYear.EnergyBasis = total.EnergyBasis;
+        perYear.EnergyBasis = Basis.Projection;
         return new OrgReportDocument
         {
             From = fromMs,

@@ -172,10 +172,10 @@ internal sealed class CostService
 
         // One series at a 60 s step gives both the observed minutes and the CPU time per UTC hour of day.
         double[] byHour = new double[24];
-        int minutes = 0;
+        var minutes = new HashSet<long>();
         foreach (SeriesPoint p in _store.Series(query, ObservedStepNs))
         {
-            minutes++;
+            minutes.Add((p.TimeNs - fromNs) / ObservedStepNs);
             int hour = (int)(((p.TimeNs % (24 * NsPerHour)) + (24 * NsPerHour)) % (24 * NsPerHour) / NsPerHour);
             byHour[hour] += p.Value / (double)TimeSpec.NsPerSecond;
         }
@@ -215,6 +215,18 @@ internal sealed class CostService
             {
                 rapl = GpuFormats.ReduceRapl(power, fromMs, untilMs);
             }
+
+            // A minute with readings counts as observed too: a GPU host may send no CPU profiles.
+            long stepMs = ObservedStepNs / 1_000_000;
+            foreach (GpuReading r in readings)
+            {
+                minutes.Add((r.Time - fromMs) / stepMs);
+            }
+
+            foreach (PowerReading r in power)
+            {
+                minutes.Add((r.Time - fromMs) / stepMs);
+            }
         }
 
         return new HostInput
@@ -223,9 +235,9 @@ internal sealed class CostService
             Host = host.Length == 0 ? UnknownHost : host,
             Labels = labels,
             Facts = facts,
-            ObservedSeconds = minutes * (ObservedStepNs / (double)TimeSpec.NsPerSecond),
+            ObservedSeconds = minutes.Count * (ObservedStepNs / (double)TimeSpec.NsPerSecond),
             Workloads = workloads,
-            CpuSecondsByUtcHour = minutes > 0 ? byHour : null,
+            CpuSecondsByUtcHour = workloads.Count > 0 ? byHour : null,
             CpuEnergy = rapl,
             Gpus = gpus,
         };

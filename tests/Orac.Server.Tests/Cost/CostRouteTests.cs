@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Orac.Model;
@@ -50,6 +51,21 @@ public sealed class CostServer : TestServer
         {
             await Push(ingestB, "web", "b1", Hour + (m * 60), "serve;render 500\n");
         }
+
+        // GPU host g1 of org local (no profiles): one H100 at 50 % for 11 readings a minute apart, drawing 400 W; RAPL
+        // package energy rising 3 kJ a minute (50 W).
+        var gpus = new StringBuilder();
+        var power = new StringBuilder();
+        for (int m = 0; m <= 10; m++)
+        {
+            long ms = (Hour + (m * 60) + 30) * 1000;
+            gpus.Append(CultureInfo.InvariantCulture, $$"""{"time":{{ms}},"index":0,"model":"H100","utilPercent":50,"powerWatts":400},""");
+            power.Append(CultureInfo.InvariantCulture, $$"""{"time":{{ms}},"domain":"package-0","energyMicrojoules":{{m * 3_000_000L}},"maxEnergyMicrojoules":262143328850},""");
+        }
+
+        string batch = $$"""{"host":"g1","gpus":[{{gpus.ToString().TrimEnd(',')}}],"power":[{{power.ToString().TrimEnd(',')}}]}""";
+        var metrics = await Send(HttpMethod.Post, "/api/v1/metrics?host=g1&format=json", Admin, new StringContent(batch, Encoding.UTF8, "application/json"));
+        Assert.True(metrics.Status == 200, metrics.Body);
 
         // The hour before: a1's api, 3 s in each of 2 minutes.
         for (int m = 0; m < 2; m++)
@@ -193,11 +209,42 @@ public sealed class CostRouteTests(CostServer s) : IClassFixture<CostServer>
     public async Task Cost_AdminToken_SpansEveryOrg_UnlessOneIsNamed()
     {
         JsonElement all = await Cost(s.Admin);
-        Assert.Equal(["a", "b"], all.GetProperty("orgs").EnumerateArray().Select(o => o.GetProperty("name").GetString()!).Order(StringComparer.Ordinal));
+        Assert.Equal(["a", "b", "local"], all.GetProperty("orgs").EnumerateArray().Select(o => o.GetProperty("name").GetString()!).Order(StringComparer.Ordinal));
         Near(86, all.GetProperty("total").GetProperty("cpuSeconds").GetDouble(), "fleet CPU seconds");
 
         JsonElement onlyB = await Cost(s.Admin, "&org=b");
         Assert.Equal(["b1"], onlyB.GetProperty("hosts").EnumerateArray().Select(h => h.GetProperty("name").GetString()!));
+    }
+
+    [Fact]
+    public async Task Cost_GpuReadings_GiveGpuRowsAndMeasuredEnergy()
+    {
+        JsonElement doc = await Cost(s.Admin, "&org=local");
+        Assert.Equal(["g1"], doc.GetProperty("hosts").EnumerateArray().Select(h => h.GetProperty("name").GetString()!));
+        Assert.Equal("gpu", doc.GetProperty("hosts")[0].GetProperty("class").GetString());
+        JsonElement gpu = doc.GetProperty("gpus").EnumerateArray().Single();
+        Assert.Equal("g1", gpu.GetProperty("host").GetString());
+        Assert.Equal("H100", gpu.GetProperty("model").GetString());
+        double observed = gpu.GetProperty("observedSeconds").GetDouble();
+        Assert.True(observed >= 540 && observed <= 660, $"GPU observed {observed} s");
+        Near(50, gpu.GetProperty("utilPercent").GetDouble(), "GPU util %");
+        JsonElement f = gpu.GetProperty("figures");
+        Near(observed / 2, f.GetProperty("gpuSeconds").GetDouble(), "GPU busy seconds");
+        Near(3.6 * observed / 3600, f.GetProperty("usd").GetDouble(), "GPU $");
+
+        // Power was measured (400 W × observed time × PUE 1.25), not estimated from the class's 100–700 W.
+        Assert.Equal("measured", f.GetProperty("energyBasis").GetString());
+        Near(400 * observed * 1.25 / 3.6e6, f.GetProperty("kwh").GetDouble(), "GPU kWh");
+
+        // Minutes with readings are observed time; RAPL's energy is measured and, with no CPU profiles, all idle.
+        string notes = string.Join(" | ", doc.GetProperty("notes").EnumerateArray().Select(n => n.GetString()));
+        Assert.Contains("CPU energy measured", notes, StringComparison.Ordinal);
+        JsonElement idle = doc.GetProperty("idle");
+        Assert.True(idle.GetProperty("kwh").GetDouble() > 0, doc.ToString());
+        Assert.NotEqual("estimated", idle.GetProperty("energyBasis").GetString());
+
+        // Org a's answer holds no GPU rows: the readings belong to org local.
+        Assert.Empty((await Cost(ReadA)).GetProperty("gpus").EnumerateArray());
     }
 
     [Theory]
@@ -334,11 +381,11 @@ public sealed class CostRouteTests(CostServer s) : IClassFixture<CostServer>
         Assert.Contains("json, md, csv or html", msg, StringComparison.Ordinal);
     }
 
-    // A row naming the org: a table cell in md and html, a first field in csv.
+    // A row naming the org: a table cell in md and html, an org row in csv.
     private static string LinePattern(string format, string org) => format switch
     {
         "md" => $@"(?m)^\|\s*{org}\s*\|",
-        "csv" => $@"(?m)^""?{org}""?,",
+        "csv" => $@"(?m)^org,{org},",
         _ => $@"<td[^>]*>\s*{org}\s*</td>",
     };
 
