@@ -74,6 +74,15 @@ public static class CliFuzz
         });
     }
 
+    /// <summary>The cost answers (docs/cost.md): every parser of <see cref="Cli.CostAnswers"/> and, for what parses, its text rendering.</summary>
+    public static void CostAnswers(byte[] data)
+    {
+        var server = new Uri("http://127.0.0.1:4040");
+        Try(() => CostRender.Cost(Cli.CostAnswers.Cost(data, server)));
+        Try(() => CostRender.Opportunities(Cli.CostAnswers.Opportunities(data, server), server));
+        Try(() => Cli.CostAnswers.OrgReport(data, server).Orgs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     private static void Try(Func<string> parseAndRender)
     {
         try

@@ -81,6 +81,9 @@ public static class Program
                 "query" => QueryCommand.Run(rest, ctx),
                 "fleet" => FleetCommand.Run(rest, ctx),
                 "research" => ResearchCommand.Run(rest, ctx),
+                "cost" => CostCommand.Run(rest, ctx),
+                "opportunities" => OpportunitiesCommand.Run(rest, ctx),
+                "report" => ReportCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
                 _ => throw new OracException($"unknown verb '{verb}' (try 'orac --help')", OracException.Usage),
             };
@@ -129,7 +132,10 @@ internal static class Help
         w.WriteLine("  query           ask a server: top table, SVG, folded, flame tree JSON, or a diff of two selections");
         w.WriteLine("  fleet           the agents: ls (status, rate, own CPU/RSS, spool), set (--hz, --pause, --resume, --label), audit");
         w.WriteLine("  research        delegate work to the agents now: profile, check, pmc, trace TOOL; ls and show past tasks");
+        w.WriteLine("  cost            $, kWh and kgCO2e of files or a server's selection: total, idle, per year, per function/service/host/GPU");
+        w.WriteLine("  opportunities   the ranked backlog of wins: functions, libraries, patterns, stranded GPUs by annual cost, with savings");
+        w.WriteLine("  report orgs     (admin) the multi-org report: cost, energy, CO2e, change and top opportunities per org (md, csv, json, html)");
         w.WriteLine();
-        w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error, 3 partial answer (research: some hosts missing)");
+        w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error, 3 partial answer (research: some hosts missing; cost, opportunities, report: some data missing)");
     }
 }

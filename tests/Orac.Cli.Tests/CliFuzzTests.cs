@@ -20,4 +20,8 @@ public class CliFuzzTests
     [Fact]
     public void FleetAnswers_SurviveMutations() =>
         FuzzAssert.SurvivesMutations("cli-fleet-answers", CliFuzz.FleetAnswers, MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "cli-fleet")));
+
+    [Fact]
+    public void CostAnswers_SurviveMutations() =>
+        FuzzAssert.SurvivesMutations("cli-cost-answers", CliFuzz.CostAnswers, MutationFuzzer.LoadSeeds(Path.Combine(TestPaths.Data, "cli-cost")));
 }
