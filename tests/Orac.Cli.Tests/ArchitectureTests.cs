@@ -7,7 +7,7 @@ namespace Orac.Cli.Tests;
 /// <summary>Checks each assembly's references against DESIGN.md's project table.</summary>
 public class ArchitectureTests
 {
-    // DESIGN.md: Model → BCL only; Formats → Model; Collect → Model, Formats; Storage → Model, DuckDB; Cost → Model; Server → Model, Formats, Storage, Cost, ASP.NET Core; Agent → Model, Formats, Collect; Cli → all. Nothing references Cli, Server or Agent.
+    // DESIGN.md: Model → BCL only; Formats → Model; Collect → Model, Formats; Storage → Model, DuckDB; Cost → Model; Server → Model, Formats, Storage, Cost, ASP.NET Core; Agent → Model, Formats, Collect, Cost; Cli → all. Nothing references Cli, Server or Agent.
     public static TheoryData<string, string[]> Allowed() => new()
     {
         { "Orac.Model", [] },
@@ -16,7 +16,7 @@ public class ArchitectureTests
         { "Orac.Storage", ["Orac.Model", "DuckDB.NET.Data", "DuckDB.NET.Bindings"] },
         { "Orac.Cost", ["Orac.Model"] },
         { "Orac.Server", ["Orac.Model", "Orac.Formats", "Orac.Storage", "Orac.Cost", "Microsoft.AspNetCore", "Microsoft.AspNetCore.*", "Microsoft.Extensions.*", "Microsoft.Net.Http.Headers"] },
-        { "Orac.Agent", ["Orac.Model", "Orac.Formats", "Orac.Collect"] },
+        { "Orac.Agent", ["Orac.Model", "Orac.Formats", "Orac.Collect", "Orac.Cost"] },
         { "orac", ["Orac.Model", "Orac.Formats", "Orac.Collect", "Orac.Storage", "Orac.Cost", "Orac.Server", "Orac.Agent"] },
     };
 

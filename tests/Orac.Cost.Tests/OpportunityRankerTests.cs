@@ -48,6 +48,25 @@ public class OpportunityRankerTests
     }
 
     [Fact]
+    public void Rank_UnsymbolisedModuleFrames_CountForTheModulesPattern()
+    {
+        // Folded files and stripped binaries name a frame by its module only: `[liblzma.so.5.4.1]`, `[gzip]`.
+        FunctionCost[] atoms =
+        [
+            Atom("local", "file", "[liblzma.so.5.4.1]", "", usd: 2, cpuSeconds: 200),
+            Atom("local", "file", "[gzip]", "", usd: 1, cpuSeconds: 100),
+            Atom("local", "file", "[sha256sum]", "", usd: 0.5, cpuSeconds: 50),
+            Atom("local", "file", "[myservice]", "", usd: 4, cpuSeconds: 400),
+        ];
+        var d = OpportunityRanker.Rank(Result(atoms), null, new OpportunityOptions { Top = 100 });
+
+        Assert.Equal(3 * WeeksPerYear, Find(d, "pattern", "compression").Annual.Usd, 9);
+        Assert.Equal("compression", Find(d, "function", "[gzip]").Pattern);
+        Assert.Equal("crypto", Find(d, "function", "[sha256sum]").Pattern);
+        Assert.Null(Find(d, "function", "[myservice]").Pattern);
+    }
+
+    [Fact]
     public void Rank_PatternsAndLibrariesSumTheirFunctions()
     {
         var d = OpportunityRanker.Rank(Result(s_week), null, new OpportunityOptions { Top = 100 });

@@ -140,6 +140,18 @@ public static class OpportunityRanker
         };
     }
 
+    private static Pattern? BracketedModulePattern(string function, string? module)
+    {
+        if (!string.IsNullOrEmpty(module) || function.Length <= 2 || function[0] != '[' || function[^1] != ']')
+        {
+            return null;
+        }
+
+        string name = function[1..^1];
+        int space = name.IndexOf(' ', StringComparison.Ordinal);
+        return Patterns.ClassifyModule(space > 0 ? name[..space] : name);
+    }
+
     /// <summary>The library a frame belongs to: the file name of its module, or the inside of a <c>[libfoo.so]</c> frame name; null for executables, unknown modules and JIT maps.</summary>
     public static string? LibraryOf(string function, string? module)
     {
@@ -219,7 +231,8 @@ public static class OpportunityRanker
 
             if (!byFunction.TryGetValue(a.Function, out var pattern))
             {
-                pattern = Patterns.ClassifyFunction(a.Function);
+                // A `[module]` frame (an unsymbolised address: folded files, stripped binaries) is classified by its module.
+                pattern = Patterns.ClassifyFunction(a.Function) ?? BracketedModulePattern(a.Function, a.Module);
                 byFunction.Add(a.Function, pattern);
             }
 

@@ -204,6 +204,7 @@ public static class Patterns
             P("github.com/pierrec/lz4"), P("java.util.zip."), P("System.IO.Compression."),
             M("libz.so"), M("libz-ng.so"), M("libzstd.so"), M("liblz4.so"), M("libsnappy.so"), M("libbz2.so"), M("liblzma.so"),
             M("libbrotli"), M("libdeflate.so"), M("libisal.so"),
+            M("gzip"), M("pigz"), M("xz"), M("zstd"), M("bzip2"), M("lz4"),
         ]);
 
     /// <summary>Parsing and writing JSON.</summary>
@@ -249,6 +250,7 @@ public static class Patterns
             P("com.sun.crypto.provider."), P("System.Security.Cryptography."), P("ring::"), P("sha2::"), P("aes_gcm::"),
             P("rustls::"),
             M("libcrypto.so"), M("libgcrypt.so"), M("libsodium.so"), M("libnettle.so"), M("libxxhash.so"), M("libb2.so"),
+            M("sha1sum"), M("sha224sum"), M("sha256sum"), M("sha384sum"), M("sha512sum"), M("md5sum"), M("b2sum"),
         ]);
 
     /// <summary>Compiling and running regular expressions.</summary>
