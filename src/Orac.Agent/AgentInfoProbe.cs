@@ -182,7 +182,7 @@ public static class AgentInfoProbe
         return null;
     }
 
-    private static long MemTotalBytes()
+    public static long MemTotalBytes()
     {
         try
         {

@@ -217,8 +217,17 @@ internal static class CostFiles
                 notes.Add($"{name}: the file holds no duration and no --period was given, so idle / unattributed and the yearly projection are not computed (pass --period, e.g. --period 20s, for how long the recording stands for)");
             }
 
+            // A file recorded on this machine (orac record writes the host name) is sized from this machine.
+            HostFacts? facts = null;
+            if (meta.Host.Length > 0 && string.Equals(meta.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase))
+            {
+                facts = new HostFacts(Environment.ProcessorCount, Orac.Agent.AgentInfoProbe.MemTotalBytes(), []);
+                notes.Add(string.Create(CultureInfo.InvariantCulture, $"{name}: recorded on this machine ({meta.Host}): sized as it is now, {facts.Cpus} vCPUs and {facts.MemoryBytes / 1e9:0.#} GB"));
+            }
+
             hosts.Add(new HostInput
             {
+                Facts = facts,
                 Org = meta.Org.Length > 0 ? meta.Org : LocalOrg,
                 Host = unique,
                 Labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["host"] = unique },

@@ -150,6 +150,47 @@ public sealed class CostCommandTests
     }
 
     [Fact]
+    public void OracRecordFile_FromThisMachine_NeedsNoHzNoPeriod_AndHasAnIdleLine()
+    {
+        // What `orac record -o r.json` writes: samples with a CPU-ns period, this host's name, the recording's span.
+        var b = new ProfileBuilder(SampleType.Samples)
+        {
+            Metadata = new ProfileMetadata
+            {
+                Host = Environment.MachineName,
+                Period = 10_000_000,
+                PeriodType = new SampleType("cpu", "nanoseconds"),
+                StartNs = 1_700_000_000_000_000_000,
+                EndNs = 1_700_000_010_000_000_000,
+            },
+        };
+        b.Add(b.Stack([b.Frame("main"), b.Frame("deflate_slow")]), [300]);
+        string path = Path.Combine(Path.GetTempPath(), $"orac-cost-{Guid.NewGuid():N}.json");
+        try
+        {
+            using (FileStream f = File.Create(path))
+            {
+                ProfileJson.Write(ProfileJson.ToDocument(b.Build(), "orac record"), f);
+            }
+
+            var (code, d, err) = Json("cost", path);
+
+            Assert.True(code == 0, $"exit {code}: {err}\n{string.Join("\n", d.Notes)}");
+            Assert.False(d.Partial);
+            Near(3, d.Total.CpuSeconds);
+            Assert.Equal(10_000, d.Until - d.From);
+            // Built-in default class: $0.05 per vCPU-hour, sized from this machine.
+            Near(0.05 * Environment.ProcessorCount * 10 / 3600, d.Total.Usd);
+            Assert.True(d.Idle.Usd > 0);
+            Assert.Contains(d.Notes, n => n.Contains("recorded on this machine", StringComparison.Ordinal));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Top_LimitsFunctionRows_AndCountsTheRest()
     {
         var (code, output, err) = Json("cost", Data("cli-100hz.folded"), "--hz", "100", "--period", "20s", "--model", s_model, "--top", "1");
