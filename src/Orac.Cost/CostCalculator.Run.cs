@@ -217,7 +217,7 @@ public static partial class CostCalculator
                 if (host.Facts is { Cpus: > 0 } f)
                 {
                     vcpus = f.Cpus;
-                    Note(h, $"class {cls.Name} leaves vcpus unset; vCPUs taken from the agent's facts");
+                    Note(h, $"class {cls.Name} leaves vcpus unset; vCPUs taken from the host's reported size (agent, or this machine for a file recorded here)");
                 }
                 else
                 {

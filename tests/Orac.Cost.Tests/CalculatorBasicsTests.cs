@@ -56,7 +56,7 @@ public class CalculatorBasicsTests
         Assert.Equal(Basis.Projection, d.ProjectedPerYear.EnergyBasis);
         Assert.Equal(d.Total.Usd * 8766, d.ProjectedPerYear.Usd, 9);
         Assert.False(d.Partial);
-        Assert.Contains("host h1: class aws leaves vcpus unset; vCPUs taken from the agent's facts", d.Notes);
+        Assert.Contains("host h1: class aws leaves vcpus unset; vCPUs taken from the host's reported size (agent, or this machine for a file recorded here)", d.Notes);
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public class CalculatorBasicsTests
         Assert.Equal(
             [
                 "host h0: label class=nope names no class of the model; ignored",
-                "7 hosts (h0, h1, h2, h3, h4, …): class default leaves vcpus unset; vCPUs taken from the agent's facts",
+                "7 hosts (h0, h1, h2, h3, h4, …): class default leaves vcpus unset; vCPUs taken from the host's reported size (agent, or this machine for a file recorded here)",
             ],
             d.Notes);
         Assert.False(d.Partial);
