@@ -111,28 +111,8 @@ public static class CostAnswers
         Check(s is not null && double.IsFinite(s.Usd) && double.IsFinite(s.Kwh) && double.IsFinite(s.KgCo2e), server, what, $"lacks '{field}' or has a figure of it that is not a number");
 
     private static T Read<T>(byte[] bytes, JsonTypeInfo<T> info, Uri server, string what)
-        where T : class
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(bytes, info) ?? throw Bad(server, what, "is null");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
-        {
-            throw Bad(server, what, $"is not the expected document (docs/cost.md): {OneLine(e.Message)}");
-        }
-    }
+        where T : class => ServerAnswer.Read(bytes, info, server, what, "docs/cost.md");
 
-    private static void Check([DoesNotReturnIf(false)] bool ok, Uri server, string what, string problem)
-    {
-        if (!ok)
-        {
-            throw Bad(server, what, problem);
-        }
-    }
-
-    private static OracException Bad(Uri server, string what, string problem) =>
-        new($"the server at {server} answered {what} with a document that {problem}");
-
-    private static string OneLine(string s) => s.Length > 300 ? s[..300] + "…" : s.ReplaceLineEndings(" ");
+    private static void Check([DoesNotReturnIf(false)] bool ok, Uri server, string what, string problem) =>
+        ServerAnswer.Check(ok, server, what, problem);
 }

@@ -98,27 +98,7 @@ public static class CostCommand
             return result;
         }
 
-        var merged = new List<string>(notes);
-        merged.AddRange(d.Notes);
-        var copy = new CostDocument
-        {
-            From = d.From,
-            Until = d.Until,
-            Selection = d.Selection,
-            Model = d.Model,
-            Total = d.Total,
-            Idle = d.Idle,
-            ProjectedPerYear = d.ProjectedPerYear,
-            Functions = d.Functions,
-            FunctionsOmitted = d.FunctionsOmitted,
-            Services = d.Services,
-            Hosts = d.Hosts,
-            HostIdle = d.HostIdle,
-            Orgs = d.Orgs,
-            Gpus = d.Gpus,
-            Partial = d.Partial || partial,
-            Notes = merged,
-        };
+        CostDocument copy = d.WithNotes(notes, [], partial);
         return result with { Document = copy, YearFactor = noPeriod ? 0 : result.YearFactor };
     }
 

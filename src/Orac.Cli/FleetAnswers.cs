@@ -159,28 +159,8 @@ public static class FleetAnswers
     }
 
     private static T Read<T>(byte[] bytes, JsonTypeInfo<T> info, Uri server, string what)
-        where T : class
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(bytes, info) ?? throw Bad(server, what, "is null");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
-        {
-            throw Bad(server, what, $"is not the expected document (docs/fleet.md): {OneLine(e.Message)}");
-        }
-    }
+        where T : class => ServerAnswer.Read(bytes, info, server, what, "docs/fleet.md");
 
-    private static void Check([DoesNotReturnIf(false)] bool ok, Uri server, string what, string problem)
-    {
-        if (!ok)
-        {
-            throw Bad(server, what, problem);
-        }
-    }
-
-    private static OracException Bad(Uri server, string what, string problem) =>
-        new($"the server at {server} answered {what} with a document that {problem}");
-
-    private static string OneLine(string s) => s.Length > 300 ? s[..300] + "…" : s.ReplaceLineEndings(" ");
+    private static void Check([DoesNotReturnIf(false)] bool ok, Uri server, string what, string problem) =>
+        ServerAnswer.Check(ok, server, what, problem);
 }

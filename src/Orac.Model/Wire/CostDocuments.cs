@@ -155,6 +155,27 @@ public sealed class CostDocument
 
     /// <summary>Assumptions and gaps, one line each (e.g. "host b: no RAPL, energy estimated").</summary>
     public List<string> Notes { get; init; } = [];
+
+    /// <summary>A copy with <paramref name="before"/> and <paramref name="after"/> around the notes, partial when this is or <paramref name="partial"/>.</summary>
+    public CostDocument WithNotes(IEnumerable<string> before, IEnumerable<string> after, bool partial) => new()
+    {
+        From = From,
+        Until = Until,
+        Selection = Selection,
+        Model = Model,
+        Total = Total,
+        Idle = Idle,
+        ProjectedPerYear = ProjectedPerYear,
+        Functions = Functions,
+        FunctionsOmitted = FunctionsOmitted,
+        Services = Services,
+        Hosts = Hosts,
+        HostIdle = HostIdle,
+        Orgs = Orgs,
+        Gpus = Gpus,
+        Partial = Partial || partial,
+        Notes = [.. before, .. Notes, .. after],
+    };
 }
 
 /// <summary>Savings of one opportunity per year.</summary>

@@ -54,7 +54,7 @@ internal sealed class CostService
             return result;
         }
 
-        return result with { Document = WithNotes(result.Document, notes) };
+        return result with { Document = result.Document.WithNotes([], notes, partial: true) };
     }
 
     /// <summary>
@@ -286,26 +286,6 @@ internal sealed class CostService
                 $"hold plain sample counts without a sampling rate and are not priced; push them with sampleRate or as CPU nanoseconds");
         }
     }
-
-    private static CostDocument WithNotes(CostDocument d, List<string> notes) => new()
-    {
-        From = d.From,
-        Until = d.Until,
-        Selection = d.Selection,
-        Model = d.Model,
-        Total = d.Total,
-        Idle = d.Idle,
-        ProjectedPerYear = d.ProjectedPerYear,
-        Functions = d.Functions,
-        FunctionsOmitted = d.FunctionsOmitted,
-        Services = d.Services,
-        Hosts = d.Hosts,
-        HostIdle = d.HostIdle,
-        Orgs = d.Orgs,
-        Gpus = d.Gpus,
-        Partial = true,
-        Notes = [.. d.Notes, .. notes],
-    };
 }
 
 /// <summary>A priced unit of the flame tree (<c>GET /api/v1/query?unit=</c>).</summary>
