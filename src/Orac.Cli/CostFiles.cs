@@ -149,7 +149,7 @@ internal static class CostFiles
     /// Reads every file into a host of the input. <paramref name="notes"/> gets one line per assumption (no duration,
     /// lines skipped); <paramref name="partial"/> is set when a file's data was not all read.
     /// </summary>
-    public static CostInput Read(IReadOnlyList<string> paths, CliContext ctx, double? hz, double? periodSeconds, string? className, List<string> notes, out bool partial)
+    public static CostInput Read(IReadOnlyList<string> paths, CliContext ctx, double? hz, double? periodSeconds, string? className, List<string> notes, out bool partial, IReadOnlyList<string?>? orgs = null)
     {
         partial = false;
         if (CountStdin(paths) > 1)
@@ -162,8 +162,10 @@ internal static class CostFiles
         var usedHosts = new HashSet<string>(StringComparer.Ordinal);
         long minStart = long.MaxValue;
         long maxEnd = 0;
-        foreach (string path in paths)
+        for (int fileIndex = 0; fileIndex < paths.Count; fileIndex++)
         {
+            string path = paths[fileIndex];
+            string? orgOverride = orgs is not null && fileIndex < orgs.Count ? orgs[fileIndex] : null;
             string name = InputFiles.DisplayName(path);
             names.Add(name);
             var warnings = new ParseWarnings();
@@ -228,7 +230,7 @@ internal static class CostFiles
             hosts.Add(new HostInput
             {
                 Facts = facts,
-                Org = meta.Org.Length > 0 ? meta.Org : LocalOrg,
+                Org = orgOverride ?? (meta.Org.Length > 0 ? meta.Org : LocalOrg),
                 Host = unique,
                 Labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["host"] = unique },
                 ClassName = className,

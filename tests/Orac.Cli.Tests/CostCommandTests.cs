@@ -374,3 +374,33 @@ public sealed class CostCommandTests
     private static void Near(double expected, double actual) =>
         Assert.True(Math.Abs(expected - actual) <= 1e-9 * Math.Max(1, Math.Abs(expected)), $"expected {expected:R}, got {actual:R}");
 }
+
+public sealed class ReportFilesTests
+{
+    private static string Data(string name) => Path.Combine(TestPaths.Data, "cost", name);
+
+    [Fact]
+    public void ReportOrgs_OnFiles_OneRowPerOrgAddingUpToTheFleet()
+    {
+        string folded = Data("cli-100hz.folded");
+        var (code, output, err) = FleetTestEnv.RunLocal("report", "orgs", "search=" + folded, "ads=" + folded, folded,
+            "--hz", "100", "--period", "20s", "--model", Data("cli-model.jsonc"), "--format", "json");
+
+        Assert.True(code == 0, $"exit {code}: {err}");
+        OrgReportDocument r = JsonSerializer.Deserialize(output, OracJsonContext.Default.OrgReportDocument)!;
+        Assert.Equal(["ads", "local", "search"], r.Orgs.Select(o => o.Org).Order(StringComparer.Ordinal));
+        // Each file is 10 CPU-s on a 4-vCPU $3.60/h box for 20 s: $0.02 each, three of them.
+        Assert.All(r.Orgs, o => Assert.Equal(0.02, o.Figures.Usd, 9));
+        Assert.Equal(0.06, r.Total.Usd, 9);
+        Assert.All(r.Orgs, o => Assert.Null(o.ChangePercent));
+        Assert.All(r.Orgs, o => Assert.NotEmpty(o.Top));
+    }
+
+    [Fact]
+    public void ReportOrgs_ModelWithoutFiles_IsAUsageError()
+    {
+        var (code, _, err) = FleetTestEnv.RunLocal("report", "orgs", "--model", Data("cli-model.jsonc"), "--server", "http://127.0.0.1:9", "--token", "t");
+        Assert.Equal(2, code);
+        Assert.Contains("--model applies to files only", err, StringComparison.Ordinal);
+    }
+}
