@@ -128,6 +128,11 @@ public static class ReportCommand
             }
         }
 
+        if (!CostFiles.AreFiles(paths))
+        {
+            throw p.Usage($"report orgs takes profile files ([ORG=]FILE...), and '{paths[0]}' is no file");
+        }
+
         double? hz = CostFiles.Hz(p);
         CostModel model = CostFiles.LoadModel(p.Get("--model"));
         string? className = p.Get("--class");
