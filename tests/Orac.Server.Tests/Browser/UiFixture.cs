@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Playwright;
 using Orac.Server.Auth;
-using Orac.Storage;
 using Orac.Tests.Shared;
 
 namespace Orac.Server.Tests.Browser;
@@ -13,7 +11,7 @@ namespace Orac.Server.Tests.Browser;
 /// through the HTTP API, and one headless system Chromium driven by Playwright, shared by the browser tests.
 /// Nothing starts when /usr/bin/chromium is absent: the tests then skip and say why.
 /// </summary>
-public sealed class UiFixture : IAsyncLifetime
+public sealed class UiFixture : BrowserServerFixture
 {
     /// <summary>The system browser (test.sh installs it with apt); Playwright never downloads one here.</summary>
     public const string ChromiumPath = "/usr/bin/chromium";
@@ -24,16 +22,7 @@ public sealed class UiFixture : IAsyncLifetime
     /// <summary>Synthetic service with about 100,000 flame-tree nodes (performance test).</summary>
     public const string BigService = "big";
 
-    private string? _dataDir;
-    private IPlaywright? _playwright;
-
     public static bool HasChromium => File.Exists(ChromiumPath);
-
-    public OracServer Server { get; private set; } = null!;
-
-    public IBrowser Browser { get; private set; } = null!;
-
-    public Uri Address { get; private set; } = null!;
 
     /// <summary>Read-only token the UI uses (the UI needs nothing more).</summary>
     public string ReadToken { get; private set; } = "";
@@ -41,29 +30,15 @@ public sealed class UiFixture : IAsyncLifetime
     /// <summary>When the comparison data was ingested: <c>now-20m</c>..<c>now-10m</c> at fixture start (unix seconds).</summary>
     public long ComparisonFrom { get; private set; }
 
-    /// <summary>Uncaught script errors and Content-Security-Policy violations of the page made last by <see cref="NewPageAsync()"/>.</summary>
-    public List<string> PageErrors { get; } = [];
-
     /// <summary>Where screenshots go: artifacts/test-screenshots (gitignored).</summary>
     public static string ScreenshotDir => Path.Combine(TestPaths.RepoRoot, "artifacts", "test-screenshots");
 
     public static string DataFile(string name) => Path.Combine(TestPaths.Data, "ui", name);
 
-    public async Task InitializeAsync()
-    {
-        if (!HasChromium)
-        {
-            return;
-        }
+    protected override string DataPrefix => "orac-ui";
 
-        _dataDir = Path.Combine(Path.GetTempPath(), $"orac-ui-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(_dataDir);
-        Server = OracServer.Create(
-            new ServerOptions { Listen = "127.0.0.1:0", DataDirectory = _dataDir, InMemory = true },
-            new MemoryProfileStore(),
-            log: TextWriter.Null);
-        await Server.StartAsync();
-        Address = Server.Address ?? throw new InvalidOperationException("server has no address after start");
+    protected override async Task SeedAsync()
+    {
         Server.Auth.CreateOrg("ui");
         string ingest = Server.Auth.CreateToken("ui", Role.Ingest, "ui-test-ingest");
         ReadToken = Server.Auth.CreateToken("ui", Role.Read, "ui-test-read");
@@ -76,41 +51,8 @@ public sealed class UiFixture : IAsyncLifetime
         await IngestAsync(http, "worker", now - 20 * 60, now - 10 * 60, File.ReadAllText(DataFile("worker.folded")), "&label=host%3Dworker-1");
         await IngestAsync(http, BigService, now - 20 * 60, now - 10 * 60, BigFolded());
         await IngestAsync(http, CombService, now - 20 * 60, now - 10 * 60, CombFolded());
-
-        Directory.CreateDirectory(ScreenshotDir);
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true });
     }
 
-    public async Task DisposeAsync()
-    {
-        if (Browser is not null)
-        {
-            await Browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        if (Server is not null)
-        {
-            await Server.DisposeAsync();
-        }
-
-        if (_dataDir is not null && Directory.Exists(_dataDir))
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-    }
-
-    /// <summary>An HTTP client for the test server with a bearer token.</summary>
-    public HttpClient NewClient(string token)
-    {
-        var http = new HttpClient { BaseAddress = Address };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return http;
-    }
-
-    /// <summary>A fresh browser context and page (own sessionStorage), 1400×900 CSS px at devicePixelRatio 2.</summary>
-    public Task<IPage> NewPageAsync() => NewPageAsync(Browser, PageErrors);
 
     /// <summary>
     /// A fresh context and page of <paramref name="browser"/>; <paramref name="errors"/> is cleared and then collects the
