@@ -55,6 +55,11 @@ dotnet build src/Orac.Cli/Orac.Cli.csproj -c Release -nologo -v q -clp:ErrorsOnl
 # `|| status=...`: with set -e and pipefail a failing run would otherwise end the script before the summary line.
 status=0
 dotnet test Orac.slnx -c Release -nologo -v q --logger "console;verbosity=normal" "$@" 2>&1 | tee .test-output.log || status=${PIPESTATUS[0]}
+# CI shows only the end of the log: repeat each failed test there with the first lines of its message.
+awk '
+  /^[[:space:]]+Failed [^:]/ { show = 12; print "FAILED:" substr($0, index($0, "Failed ") + 6); next }
+  /^[[:space:]]+(Passed|Skipped) / { show = 0 }
+  show > 0 { print "  " $0; show-- }' .test-output.log
 # One plain closing line for CI: "N passed, N failed, N skipped".
 awk '
   /^[[:space:]]+Passed:[[:space:]]+[0-9]+[[:space:]]*$/ { p += $2 }

@@ -207,6 +207,9 @@ public sealed record CliConfig
 /// <summary>Where remote verbs send requests: <c>--server</c>/<c>--token</c>, else ORAC_SERVER/ORAC_TOKEN, else the CLI config.</summary>
 public sealed record RemoteTarget(Uri Server, string? Token, string Source)
 {
+    /// <summary>A client for this target (bearer token on every request).</summary>
+    public RemoteClient Client() => new(Server, Token);
+
     /// <summary>Used when nothing names a server: <c>orac up</c>'s default address.</summary>
     public const string DefaultServer = "http://127.0.0.1:4040";
 

@@ -53,7 +53,7 @@ public static class CostCommand
         {
             NoFileOptions(p);
             string selector = OneSelector(p);
-            using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));
+            using var client = RemoteTarget.Resolve(p, ctx).Client();
             byte[] answer = client.Get(RemoteClient.PathWithQuery("/api/v1/cost",
                 ("query", selector), ("from", From(p, "7d")), ("until", "now"), ("top", top.ToString(CultureInfo.InvariantCulture))));
             doc = CostAnswers.Cost(answer, client.Server);

@@ -70,7 +70,7 @@ public static class FleetCommand
         }
 
         string selector = rest.Count == 1 ? CheckSelector(p, rest[0]) : "";
-        using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));
+        using var client = RemoteTarget.Resolve(p, ctx).Client();
         byte[] answer = client.Get(RemoteClient.PathWithQuery("/api/v1/agents", ("query", selector.Length == 0 ? null : selector)));
         FleetDocument fleet = FleetAnswers.Fleet(answer, client.Server);
         if (p.Has("--json"))
@@ -139,7 +139,7 @@ public static class FleetCommand
         }
 
         var request = new FleetSetRequest { Selector = selector, Hz = hz, Paused = paused, Labels = labels };
-        using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));
+        using var client = RemoteTarget.Resolve(p, ctx).Client();
         byte[] answer = client.Post("/api/v1/agents/settings", Json(JsonSerializer.SerializeToUtf8Bytes(request, OracJsonContext.Default.FleetSetRequest)));
         FleetSetResult result = FleetAnswers.SetResult(answer, client.Server);
         if (p.Has("--json"))
@@ -234,7 +234,7 @@ public static class FleetCommand
             throw p.Usage($"--limit needs 1 to {KeptAuditEntries}, got {limit}");
         }
 
-        using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));
+        using var client = RemoteTarget.Resolve(p, ctx).Client();
         byte[] answer = client.Get(RemoteClient.PathWithQuery("/api/v1/audit", ("limit", limit.ToString(CultureInfo.InvariantCulture))));
         AuditDocument audit = FleetAnswers.Audit(answer, client.Server);
         if (p.Has("--json"))

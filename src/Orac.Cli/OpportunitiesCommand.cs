@@ -68,7 +68,7 @@ public static class OpportunitiesCommand
             }
 
             string selector = CostCommand.OneSelector(p);
-            using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));
+            using var client = RemoteTarget.Resolve(p, ctx).Client();
             byte[] answer = client.Get(RemoteClient.PathWithQuery("/api/v1/opportunities",
                 ("query", selector), ("from", CostCommand.From(p, "7d")), ("until", "now"),
                 ("improve", improve.ToString(CultureInfo.InvariantCulture)), ("top", top.ToString(CultureInfo.InvariantCulture))));

@@ -78,7 +78,7 @@ public static class PushCommand
         }
 
         RemoteTarget target = RemoteTarget.Resolve(p, ctx);
-        using var client = new RemoteClient(target);
+        using var client = target.Client();
         foreach (string path in p.Positionals)
         {
             PushOne(client, p, service, path, ctx);

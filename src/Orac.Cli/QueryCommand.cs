@@ -93,7 +93,7 @@ public static class QueryCommand
         string from = p.Get("--from") ?? "now-1h";
         string until = p.Get("--until") ?? "now";
         RemoteTarget target = RemoteTarget.Resolve(p, ctx);
-        using var client = new RemoteClient(target);
+        using var client = target.Client();
         string? chosenType = p.Get("--type") ?? (Selector.Parse(selector).Type is null ? TypeWithData(client, selector, from, until) : null);
         (string, string?)[] common = [("query", selector), ("type", chosenType), ("from", from), ("until", until)];
         if (p.Get("--svg") is string svg)

@@ -77,7 +77,7 @@ public static class ReportCommand
                 }
             }
 
-            using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));
+            using var client = RemoteTarget.Resolve(p, ctx).Client();
             byte[] answer = client.Get(RemoteClient.PathWithQuery("/api/v1/report/orgs",
                 ("from", CostCommand.From(p, "30d")), ("until", "now"), ("format", "json")));
             report = CostAnswers.OrgReport(answer, client.Server);

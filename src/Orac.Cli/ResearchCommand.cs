@@ -85,7 +85,7 @@ public static partial class ResearchCommand
         int top = TopCount(p);
         string? output = OutputPath(p);
         var request = new TaskRequest { Kind = TaskKinds.Profile, Selector = selector, DurationMs = durationMs, Hz = hz, DeadlineMs = DeadlineMs(p, durationMs) };
-        using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));
+        using var client = RemoteTarget.Resolve(p, ctx).Client();
         TaskDocument? task = Execute(client, request, ctx);
         if (task is null)
         {
@@ -141,7 +141,7 @@ public static partial class ResearchCommand
 
     private static int RunResultTask(ArgParser p, TaskRequest request, CliContext ctx)
     {
-        using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));
+        using var client = RemoteTarget.Resolve(p, ctx).Client();
         TaskDocument? task = Execute(client, request, ctx);
         return task is null ? OracException.Failure : ResultsAnswer(client, task, p.Has("--json"), ctx);
     }
@@ -160,7 +160,7 @@ public static partial class ResearchCommand
             throw p.Usage($"--limit needs 1 to {KeptTasks} (the server keeps the newest {KeptTasks} tasks), got {limit}");
         }
 
-        using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));
+        using var client = RemoteTarget.Resolve(p, ctx).Client();
         byte[] answer = client.Get(RemoteClient.PathWithQuery("/api/v1/tasks", ("limit", limit.ToString(CultureInfo.InvariantCulture))));
         TaskListDocument list = FleetAnswers.TaskList(answer, client.Server);
         if (p.Has("--json"))
@@ -189,7 +189,7 @@ public static partial class ResearchCommand
 
         int top = TopCount(p);
         string? output = OutputPath(p);
-        using var client = new RemoteClient(RemoteTarget.Resolve(p, ctx));
+        using var client = RemoteTarget.Resolve(p, ctx).Client();
         TaskDocument task = FleetAnswers.Task(client.Get(TaskPath(id)), client.Server);
         if (task.State == "running")
         {

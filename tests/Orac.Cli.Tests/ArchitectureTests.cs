@@ -15,9 +15,12 @@ public class ArchitectureTests
         { "Orac.Collect", ["Orac.Model", "Orac.Formats"] },
         { "Orac.Storage", ["Orac.Model", "DuckDB.NET.Data", "DuckDB.NET.Bindings"] },
         { "Orac.Cost", ["Orac.Model"] },
-        { "Orac.Server", ["Orac.Model", "Orac.Formats", "Orac.Storage", "Orac.Cost", "Microsoft.AspNetCore", "Microsoft.AspNetCore.*", "Microsoft.Extensions.*", "Microsoft.Net.Http.Headers"] },
+        { "Orac.Server", ["Orac.Model", "Orac.Formats", "Orac.Storage", "Orac.Cost", "Orac.Ask", "Orac.Client", "Orac.Mcp", "ModelContextProtocol", "ModelContextProtocol.*", "Microsoft.AspNetCore", "Microsoft.AspNetCore.*", "Microsoft.Extensions.*", "Microsoft.Net.Http.Headers"] },
         { "Orac.Agent", ["Orac.Model", "Orac.Formats", "Orac.Collect", "Orac.Cost"] },
-        { "orac", ["Orac.Model", "Orac.Formats", "Orac.Collect", "Orac.Storage", "Orac.Cost", "Orac.Server", "Orac.Agent"] },
+        { "Orac.Ask", ["Orac.Model"] },
+        { "Orac.Client", ["Orac.Model"] },
+        { "Orac.Mcp", ["Orac.Model", "Orac.Ask", "Orac.Client", "ModelContextProtocol", "ModelContextProtocol.*", "Microsoft.Extensions.*", "Microsoft.AspNetCore.*"] },
+        { "orac", ["Orac.Model", "Orac.Formats", "Orac.Collect", "Orac.Storage", "Orac.Cost", "Orac.Server", "Orac.Agent", "Orac.Ask", "Orac.Client", "Orac.Mcp", "ModelContextProtocol", "ModelContextProtocol.*", "Microsoft.Extensions.*", "OpenAI"] },
     };
 
     private static Assembly Load(string name) => name switch
@@ -29,6 +32,7 @@ public class ArchitectureTests
         "Orac.Cost" => Assembly.Load("Orac.Cost"),
         "Orac.Server" => Assembly.Load("Orac.Server"),
         "Orac.Agent" => typeof(Orac.Agent.FleetAgent).Assembly,
+        "Orac.Ask" or "Orac.Client" or "Orac.Mcp" => Assembly.Load(name),
         "orac" => typeof(Program).Assembly,
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
@@ -55,7 +59,7 @@ public class ArchitectureTests
     [Fact]
     public void NothingReferencesTheCli()
     {
-        foreach (string a in new[] { "Orac.Model", "Orac.Formats", "Orac.Collect", "Orac.Storage", "Orac.Cost", "Orac.Server", "Orac.Agent" })
+        foreach (string a in new[] { "Orac.Model", "Orac.Formats", "Orac.Collect", "Orac.Storage", "Orac.Cost", "Orac.Server", "Orac.Agent", "Orac.Ask", "Orac.Client", "Orac.Mcp" })
         {
             foreach (AssemblyName r in Load(a).GetReferencedAssemblies())
             {

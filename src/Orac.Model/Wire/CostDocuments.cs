@@ -156,6 +156,9 @@ public sealed class CostDocument
     /// <summary>Assumptions and gaps, one line each (e.g. "host b: no RAPL, energy estimated").</summary>
     public List<string> Notes { get; init; } = [];
 
+    /// <summary>The caller's memories (price facts) these figures used (docs/ask.md "Memory"); empty when none applied or with <c>memory=off</c>.</summary>
+    public List<MemoryItem> MemoriesUsed { get; init; } = [];
+
     /// <summary>A copy with <paramref name="before"/> and <paramref name="after"/> around the notes, partial when this is or <paramref name="partial"/>.</summary>
     public CostDocument WithNotes(IEnumerable<string> before, IEnumerable<string> after, bool partial) => new()
     {
@@ -175,6 +178,7 @@ public sealed class CostDocument
         Gpus = Gpus,
         Partial = Partial || partial,
         Notes = [.. before, .. Notes, .. after],
+        MemoriesUsed = MemoriesUsed,
     };
 }
 
@@ -267,6 +271,9 @@ public sealed class OpportunitiesDocument
 
     /// <summary>Assumptions and gaps.</summary>
     public List<string> Notes { get; init; } = [];
+
+    /// <summary>The caller's memories (price facts) these figures used (docs/ask.md "Memory"); empty when none applied or with <c>memory=off</c>.</summary>
+    public List<MemoryItem> MemoriesUsed { get; init; } = [];
 }
 
 /// <summary>One org in <c>orac report orgs</c>.</summary>

@@ -120,6 +120,13 @@ public sealed class TopRow
 [JsonSerializable(typeof(OrgReportDocument))]
 [JsonSerializable(typeof(MetricsBatch))]
 [JsonSerializable(typeof(MetricsIngestResult))]
+[JsonSerializable(typeof(MemoryItem))]
+[JsonSerializable(typeof(MemoryDocument))]
+[JsonSerializable(typeof(MemoryAddRequest))]
+[JsonSerializable(typeof(MemorySettings))]
+[JsonSerializable(typeof(MemoryForgetResult))]
+[JsonSerializable(typeof(PersonaDocument))]
+[JsonSerializable(typeof(PersonaSetRequest))]
 public sealed partial class OracJsonContext : JsonSerializerContext
 {
 }

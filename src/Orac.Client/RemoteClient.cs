@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Orac.Model;
 
-namespace Orac.Cli;
+namespace Orac.Client;
 
 /// <summary>
 /// A small client for an Orac server's HTTP API (docs/api.md): bearer token on every request, and every
@@ -34,12 +34,6 @@ public sealed class RemoteClient : IDisposable
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
-    }
-
-    /// <summary>Creates a client for a resolved target.</summary>
-    public RemoteClient(RemoteTarget target)
-        : this(target.Server, target.Token)
-    {
     }
 
     /// <summary>The server's base URL.</summary>
@@ -130,7 +124,7 @@ public sealed class RemoteClient : IDisposable
     }
 
     /// <summary>One line for a non-2xx answer: the server's JSON <c>error</c> when present, else the status and a bounded excerpt.</summary>
-    internal static string ErrorLine(Uri server, HttpStatusCode status, byte[] body, HttpMethod method, string pathAndQuery)
+    public static string ErrorLine(Uri server, HttpStatusCode status, byte[] body, HttpMethod method, string pathAndQuery)
     {
         int code = (int)status;
         string where = $"{method} {PathOnly(pathAndQuery)}";
