@@ -107,7 +107,8 @@ public sealed class RecordCommandTests : IDisposable
         string hot = BuildHot();
         string json = Path.Combine(_dir, "hot.json");
 
-        var r = Orac("record", "-F", "499", "-o", json, "--", hot, "1");
+        // 2 s of work: at 499 Hz that is ~1,000 samples on an idle machine and still well over 50 on a loaded one.
+        var r = Orac("record", "-F", "499", "-o", json, "--", hot, "2");
 
         Assert.True(r.Code == 0, r.Err);
         Profile profile;
@@ -133,7 +134,9 @@ public sealed class RecordCommandTests : IDisposable
 
         // Both record the same running process at the same time, so they see the same execution: two runs one after
         // the other on a loaded machine can differ by more than the 5 points allowed below.
-        using var work = Process.Start(new ProcessStartInfo(hot, "4") { UseShellExecute = false })!;
+        // The workload outlives both recordings by far (it is killed below): a target that exits while perf is
+        // attached makes perf record fail on a loaded machine.
+        using var work = Process.Start(new ProcessStartInfo(hot, "20") { UseShellExecute = false })!;
         (int Code, string Out, string Err) r, p;
         try
         {

@@ -11,7 +11,7 @@ namespace Orac.Server.Tests.Browser;
 /// </summary>
 public sealed class FleetUiTests(FleetUiFixture fixture) : IClassFixture<FleetUiFixture>
 {
-    private const float WaitMs = 15_000;
+    private const float WaitMs = 30_000;
 
     private async Task<IPage> OpenAsync(string fragment, string token)
     {
@@ -249,7 +249,8 @@ public sealed class FleetUiTests(FleetUiFixture fixture) : IClassFixture<FleetUi
             Selector = "{host=~\"db-[12]\"}",
             DurationMs = 1000,
             Hz = 99,
-            DeadlineMs = 5000,
+            // Long enough that the page is open while the task still runs on a loaded machine (CI ran out at 5 s).
+            DeadlineMs = 12_000,
         });
         IPage page = await OpenAsync($"view=task&id={id}", fixture.LabRead);
 
