@@ -90,9 +90,8 @@ public static class MemoryFacts
     /// <summary>Selector text with its matchers in name order (stable for equal names).</summary>
     public static string Canonical(Selector s)
     {
-        var ms = new List<LabelMatcher>(s.Matchers);
-        var sorted = ms.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
-        return (s.Type is { } type ? type.ToString() : "") + "{" + string.Join(", ", sorted.Select(m => m.ToString())) + "}";
+        var items = s.Matchers.Select(m => new Planner.ScopeItem(m.Name, m.Op, m.Value, 0, false)).ToList();
+        return (s.Type is { } type ? type.ToString() : "") + Planner.ScopeReader.SelectorText(items);
     }
 
     // "env=production", "env = production, region=eu-west-1", "host=~web-.*" → braces with quoted values.

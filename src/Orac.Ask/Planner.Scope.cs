@@ -513,8 +513,10 @@ public static partial class Planner
             return "{" + string.Join(", ", parts) + "}";
         }
 
+        // Selector text of one matcher; newline and tab escaped as the selector parser reads them back, so it stays one line.
         private static string Matcher(string name, string op, string value) =>
-            name + op + "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+            name + op + "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)
+                .Replace("\n", "\\n", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal) + "\"";
 
         private static string RegexLiteral(string name)
         {

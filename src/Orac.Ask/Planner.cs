@@ -49,7 +49,8 @@ public static partial class Planner
 
     private static Plan Read(string question, PlanContext ctx)
     {
-        var text = question.Trim();
+        // A question is one line: control characters (newlines, tabs…) are spaces.
+        var text = OneLine(question).Trim();
 
         // "remember (that) …": the rest is the fact, whatever it says.
         var lower = text.ToLowerInvariant().Replace('\u2019', '\'');
@@ -85,6 +86,22 @@ public static partial class Planner
 
         var plan = ReadQuestion(stated is null ? text : rest.ToString(), ctx);
         return stated is null ? plan : plan with { Text = stated };
+    }
+
+    private static string OneLine(string s)
+    {
+        if (!s.Any(char.IsControl))
+        {
+            return s;
+        }
+
+        var sb = new StringBuilder(s.Length);
+        foreach (var c in s)
+        {
+            sb.Append(char.IsControl(c) ? ' ' : c);
+        }
+
+        return sb.ToString();
     }
 
     private static string TrimFact(string s) => s.Trim().TrimEnd('.', '!', ';', ',', ' ').Trim().Trim('"', '\u201c', '\u201d').Trim();

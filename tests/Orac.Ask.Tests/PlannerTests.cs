@@ -1,9 +1,19 @@
+using System.Text;
 using CsCheck;
+using Orac.Tests.Shared;
 
 namespace Orac.Ask.Tests;
 
 public class PlannerTests
 {
+    private static readonly string[] s_fuzzSeeds =
+    [
+                "top 5 functions in api over the last hour", "what changed between 1.4.2 and 1.5.0 in api", "why is infer slow",
+                "profile web-1 and web-2 for 60 seconds", "our H100s cost $2.10 an hour — what does idle GPU time cost us?",
+                "what does json.Marshal cost per year", "compare api to checkout yesterday 14:00–15:00", "top 5 instead",
+                "top {env=\"prod\", host=~\"web-.*\"} since tuesday", "and for the search team?", "remember that frontends means {host=~\"web-.*\"}",
+    ];
+
     private const string LastHour = "2026-11-25T13:30:00Z..2026-11-25T14:30:00Z";
     private const string HourBefore = "2026-11-25T12:30:00Z..2026-11-25T13:30:00Z";
     private const string Week = "2026-11-18T14:30:00Z..2026-11-25T14:30:00Z";
@@ -129,5 +139,37 @@ public class PlannerTests
     {
         Assert.Equal(["fleet.list", "task.check", "task.profile", "task.results", "task.top"], Planner.Plan("why is web-1 slow", AskFixture.Context()).Steps);
         Assert.Empty(Planner.Plan("help", AskFixture.Context()).Steps);
+    }
+
+    [Fact]
+    public void AskPlannerFuzz_SurvivesMutations()
+    {
+        byte[][] seeds =
+        [
+            .. s_fuzzSeeds.Select(Encoding.UTF8.GetBytes),
+        ];
+        FuzzAssert.SurvivesMutations("ask-planner", d => AskFuzz.Planner(d), seeds, seconds: 4);
+    }
+
+    [Fact]
+    public void MemoryFactFuzz_SurvivesMutations()
+    {
+        byte[][] seeds =
+        [
+            .. AskFixture.Memories.Select(m => Encoding.UTF8.GetBytes(m.Text)),
+            Encoding.UTF8.GetBytes("by prod I mean env=production"),
+            Encoding.UTF8.GetBytes("a vCPU hour costs $0.04"),
+            Encoding.UTF8.GetBytes("the search team owns api"),
+        ];
+        FuzzAssert.SurvivesMutations("memory-fact", d => AskFuzz.MemoryFact(d), seeds, seconds: 3);
+    }
+
+    [Fact]
+    public void Plan_ControlCharacters_StayOneLine()
+    {
+        // Found by the ask-planner fuzz target: a newline inside a stated fact or a typed selector broke the one-line form.
+        Assert.Equal("remember \"our H100s cost $2.10 an hour\"", P("our H100s cost $2.10\nan hour"));
+        Assert.Equal("top {host=\"a\\nb\"} " + LastHour + " n=10", P("top {host=\"a\\nb\"}"));
+        Assert.DoesNotContain('\n', P("remember that\u0000 x\ry\tz"));
     }
 }
