@@ -34,6 +34,11 @@ public class PlannerTests
     [InlineData("what should we optimise first in api", "opportunities {service_name=\"api\"} " + Week + " n=10")]
     [InlineData("biggest savings on gpu-node-7 and gpu-node-8", "opportunities {host=~\"gpu-node-7|gpu-node-8\"} " + Week + " n=10")]
     [InlineData("hot paths {service_name=\"api\", env=\"prod\"}", "top {env=\"prod\", service_name=\"api\"} " + LastHour + " n=10")]
+    [InlineData("what is api doing", "top {service_name=\"api\"} " + LastHour + " n=10")]
+    [InlineData("where does checkout spend its time", "top {service_name=\"checkout\"} " + LastHour + " n=10")]
+    [InlineData("how is gpu-node-7 doing", "slow {host=\"gpu-node-7\"} seconds=30")]
+    [InlineData("is db-1 ok", "slow {host=\"db-1\"} seconds=30")]
+    [InlineData("something is off with checkout", "slow {service_name=\"checkout\"} seconds=30 confirm")]
     public void Kinds_Paraphrases(string q, string plan) => Assert.Equal(plan, P(q));
 
     [Theory]
@@ -46,6 +51,8 @@ public class PlannerTests
     [InlineData("this week vs last week", "diff {} 2026-11-23T00:00:00Z..2026-11-25T14:30:00Z vs {} 2026-11-16T00:00:00Z..2026-11-18T14:30:00Z")]
     [InlineData("what changed between yesterday and today on web-1", "diff {host=\"web-1\"} 2026-11-25T00:00:00Z..2026-11-25T14:30:00Z vs {host=\"web-1\"} 2026-11-24T00:00:00Z..2026-11-25T00:00:00Z")]
     [InlineData("what changed in api since tuesday", "diff {service_name=\"api\"} 2026-11-24T00:00:00Z..2026-11-25T14:30:00Z vs {service_name=\"api\"} 2026-11-22T09:30:00Z..2026-11-24T00:00:00Z")]
+    [InlineData("what changed between 14:00 and 15:00 yesterday", "diff {} 2026-11-24T14:00:00Z..2026-11-24T15:00:00Z vs {} 2026-11-24T13:00:00Z..2026-11-24T14:00:00Z")]
+    [InlineData("compare the last hour to the same hour yesterday", "diff {} " + LastHour + " vs {} 2026-11-24T13:30:00Z..2026-11-24T14:30:00Z")]
     public void Diff_Sides(string q, string plan) => Assert.Equal(plan, P(q));
 
     [Theory]
