@@ -10,7 +10,7 @@ public static partial class Planner
     /// </summary>
     private static Plan Diff(Question q, ScopeReader scope, TimePhrases times, DateTimeOffset now, IReadOnlyList<string> mem, string? fixedSelector)
     {
-        var (newFrom, newTo, baseFrom, baseTo, sepEnd) = Sides(q);
+        var (newFrom, newTo, baseFrom, baseTo, sepEnd, shiftable) = Sides(q);
         ScopeReader.Side SideOf(int pos) =>
             pos > newFrom && pos < newTo ? ScopeReader.Side.New : pos > baseFrom && pos < baseTo ? ScopeReader.Side.Base : ScopeReader.Side.Any;
 
@@ -34,7 +34,7 @@ public static partial class Planner
         var otherRanges = times.Ranges.Where(r => SideOf(r.Start) == ScopeReader.Side.Any).ToList();
 
         DateTimeOffset nf, nu, bf, bu;
-        TimeSpan? shift = baseRanges.Count == 1 && baseRanges[0].Start <= sepEnd + 1 ? baseRanges[0].Phrase switch
+        TimeSpan? shift = shiftable && baseRanges.Count == 1 && baseRanges[0].Start <= sepEnd + 1 ? baseRanges[0].Phrase switch
         {
             "yesterday" => TimeSpan.FromDays(1),
             "last week" or "past week" => TimeSpan.FromDays(7),
@@ -84,7 +84,7 @@ public static partial class Planner
     }
 
     // Token intervals (exclusive bounds) of the new and base sides, and where the comparison word ends. -1/-1: no side.
-    private static (int NewFrom, int NewTo, int BaseFrom, int BaseTo, int SepEnd) Sides(Question q)
+    private static (int NewFrom, int NewTo, int BaseFrom, int BaseTo, int SepEnd, bool Shiftable) Sides(Question q)
     {
         int n = q.Toks.Count;
         int Free(string w, int from = 0)
@@ -107,7 +107,7 @@ public static partial class Planner
             int a = b >= 0 ? Free(close, b + 2) : -1;
             if (b >= 0 && a > b)
             {
-                return (a, n, b, a, a);
+                return (a, n, b, a, a, false);
             }
         }
 
@@ -132,7 +132,7 @@ public static partial class Planner
                     empty &= !q.Toks[i].Used;
                 }
 
-                return empty ? (-1, c, s, n, s) : (c, s, s, n, s);
+                return empty ? (-1, c, s, n, s, true) : (c, s, s, n, s, true);
             }
         }
 
@@ -147,15 +147,15 @@ public static partial class Planner
             var w = q.Toks[i].Lower;
             if (w is "vs" or "against" or "than")
             {
-                return (-1, i, i, n, i);
+                return (-1, i, i, n, i, true);
             }
 
             if (w is "compared" or "relative" && q.At(i + 1) is "to" or "with")
             {
-                return (-1, i, i + 1, n, i + 1);
+                return (-1, i, i + 1, n, i + 1, true);
             }
         }
 
-        return (-1, -1, -1, -1, -1);
+        return (-1, -1, -1, -1, -1, false);
     }
 }

@@ -180,6 +180,7 @@ public static partial class Planner
     {
         var q = Question.Read(text);
         var kind = Kind(q, out bool countOnlyTop);
+        bool kindless = kind is null;
         var previous = ctx.Previous;
         bool followUp = previous is not null && IsDataKind(previous.Kind)
             && (kind is null || (countOnlyTop && (StartsFollowUp(q) || q.Has("instead"))) || (kind == previous.Kind && StartsFollowUp(q)));
@@ -221,7 +222,9 @@ public static partial class Planner
 
         if (followUp)
         {
-            return FollowUp(previous!, q, scope, times, count, function, memories);
+            // "tell me a joke" after a plan: no kind, and nothing to put in the previous plan's place.
+            bool nothingNew = scope.Items.Count == 0 && !scope.ExplicitAll && times.Ranges.Count == 0 && count is null && times.Seconds is null;
+            return kindless && nothingNew && !StartsFollowUp(q) ? s_help : FollowUp(previous!, q, scope, times, count, function, memories);
         }
 
         bool inherit = previous is not null && IsDataKind(previous.Kind) && scope.Items.Count == 0 && !scope.ExplicitAll

@@ -264,6 +264,14 @@ internal sealed class Question
             return;
         }
 
+        // "top5", "top-5": "top 5".
+        if (lower.Length > 3 && lower.StartsWith("top", StringComparison.Ordinal) && lower.AsSpan(3).TrimStart('-') is { Length: > 0 and < 5 } digits && !digits.ContainsAnyExceptInRange('0', '9'))
+        {
+            toks.Add(new Tok("top", "top", TokKind.Word));
+            toks.Add(new Tok(digits.ToString(), digits.ToString(), TokKind.Word));
+            return;
+        }
+
         if (lower.Length > 2 && lower.EndsWith("'s", StringComparison.Ordinal))
         {
             text = text[..^2];
