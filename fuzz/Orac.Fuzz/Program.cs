@@ -38,6 +38,7 @@ public static class Program
         ["dcgm-text"] = data => Orac.Cost.Gpu.GpuFormatsFuzz.Dcgm(data),
         ["ask-planner"] = data => Orac.Ask.AskFuzz.Planner(data),
         ["memory-fact"] = data => Orac.Ask.AskFuzz.MemoryFact(data),
+        ["memory-file"] = data => Orac.Server.Memory.MemoryFileFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>
