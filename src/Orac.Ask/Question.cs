@@ -153,6 +153,12 @@ internal sealed class Question
             if (c == '{')
             {
                 int end = SelectorEnd(text, i);
+                if (end == -1)
+                {
+                    // An unclosed selector: kept whole so that it fails to parse and is asked back, not silently dropped.
+                    end = text.Length;
+                }
+
                 if (end > i)
                 {
                     Flush(plain, toks);
@@ -193,7 +199,8 @@ internal sealed class Question
         return new Question(raw, toks);
     }
 
-    // End (exclusive) of a balanced {…} starting at start, skipping quoted values; start when unbalanced.
+    // End (exclusive) of a balanced {…} starting at start, skipping quoted values; start when a second '{' opens
+    // first, -1 when it never closes.
     private static int SelectorEnd(string text, int start)
     {
         char quote = '\0';
@@ -228,7 +235,7 @@ internal sealed class Question
             }
         }
 
-        return start;
+        return -1;
     }
 
     private static void Flush(StringBuilder plain, List<Tok> toks)
