@@ -116,27 +116,6 @@ internal sealed class Question
         return -1;
     }
 
-    /// <summary>Index of the first token of <paramref name="phrase"/> (space-separated words), or -1.</summary>
-    public int FindPhrase(string phrase, int from = 0)
-    {
-        var parts = phrase.Split(' ');
-        for (int i = Math.Max(0, from); i + parts.Length <= Toks.Count; i++)
-        {
-            bool ok = true;
-            for (int j = 0; j < parts.Length && ok; j++)
-            {
-                ok = Toks[i + j].Lower == parts[j];
-            }
-
-            if (ok)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
     /// <summary>The lower-case word at <paramref name="i"/>, or "" outside the question.</summary>
     public string At(int i) => i >= 0 && i < Toks.Count ? Toks[i].Lower : "";
 
