@@ -38,7 +38,9 @@ public static partial class Planner
         "what changed", "what has changed", "what is changed", "anything changed", "has anything changed", "did anything change",
         "what is different", "what is new", "changed", "changes", "change", "compare", "comparing", "comparison", "compared", "vs",
         "difference", "differences", "diff", "delta", "regression", "regressions", "regressed", "regress", "slower than",
-        "faster than", "worse than", "better than", "than yesterday", "than last week", "than before", "than usual", "more than yesterday", "more than last week", "relative to", "against yesterday",
+        "faster than", "worse than", "better than", "than yesterday", "than last week", "than before", "than usual",
+        "got slower", "gotten slower", "getting slower", "got worse", "gotten worse", "getting worse", "became slower", "slower since",
+        "slower after", "worse since", "worse after", "more than yesterday", "more than last week", "relative to", "against yesterday",
         "against last week", "since the deploy", "since the release", "since we deployed", "since the last deploy",
     ];
 

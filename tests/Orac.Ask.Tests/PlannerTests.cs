@@ -45,6 +45,7 @@ public class PlannerTests
     [InlineData("compare web-1 to web-2", "diff {host=\"web-1\"} " + LastHour + " vs {host=\"web-2\"} " + LastHour)]
     [InlineData("web-1 vs web-2", "diff {host=\"web-1\"} " + LastHour + " vs {host=\"web-2\"} " + LastHour)]
     [InlineData("difference between 1.4.2 and 1.5.0 in api", "diff {service_name=\"api\", version=\"1.5.0\"} " + LastHour + " vs {service_name=\"api\", version=\"1.4.2\"} " + LastHour)]
+    [InlineData("what got slower after the 1.5.0 release", "diff {version=\"1.5.0\"} " + LastHour + " vs {version=\"1.5.0\"} " + HourBefore)]
     [InlineData("any regressions in checkout", "diff {service_name=\"checkout\"} " + LastHour + " vs {service_name=\"checkout\"} " + HourBefore)]
     [InlineData("what changed in api today vs yesterday", "diff {service_name=\"api\"} 2026-11-25T00:00:00Z..2026-11-25T14:30:00Z vs {service_name=\"api\"} 2026-11-24T00:00:00Z..2026-11-24T14:30:00Z")]
     [InlineData("is api slower than yesterday", "diff {service_name=\"api\"} " + LastHour + " vs {service_name=\"api\"} 2026-11-24T13:30:00Z..2026-11-24T14:30:00Z")]
@@ -83,6 +84,8 @@ public class PlannerTests
     [InlineData("hottest functions in the chekout service", "clarify service got=\"chekout\" suggest=checkout")]
     [InlineData("top functions for version 1.6.0", "clarify label got=\"1.6.0\" suggest=1.5.0|1.4.2")]
     [InlineData("top functions for the payments team", "clarify scope got=\"payments team\"")]
+    [InlineData("top functions {broken", "clarify scope got=\"{broken\"")]
+    [InlineData("top functions {host=\"web-1\"", "clarify scope got=\"{host=\\\"web-1\\\"\"")]
     public void Clarify_DidYouMean(string q, string plan) => Assert.Equal(plan, P(q));
 
     [Theory]
@@ -112,6 +115,8 @@ public class PlannerTests
     [InlineData("what about the last 2 hours", "what changed in api", "diff {service_name=\"api\"} 2026-11-25T12:30:00Z..2026-11-25T14:30:00Z vs {service_name=\"api\"} 2026-11-25T10:30:00Z..2026-11-25T12:30:00Z")]
     [InlineData("why is it slow", "top functions on web-2", "slow {host=\"web-2\"} seconds=30")]
     [InlineData("tell me a joke", "top functions on web-2", "help")]
+    [InlineData("top 3 instead", "why is api slow", "top {service_name=\"api\"} " + LastHour + " n=3")]
+    [InlineData("and yesterday?", "why is api slow", "slow {service_name=\"api\"} seconds=30 confirm")]
     public void FollowUps(string q, string after, string plan) => Assert.Equal(plan, P(q, after: after));
 
     [Theory]
