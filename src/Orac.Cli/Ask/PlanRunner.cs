@@ -267,7 +267,7 @@ public sealed partial class PlanRunner(OracApi api, RunOptions options)
             string list = string.Join(", ", odd.Select(h => $"{h.Host} ({h.Label}, {CostRender.Num(h.CpuSeconds)} s, {Times(h.CpuSeconds, median)} the median)"));
             answer.Verdict = new Said(
                 $"{odd.Count} host{(odd.Count == 1 ? "" : "s")} out of line in {where} ({when}): {list}; {stats}.",
-                $"Outliers in {where} ({when}): {list}; {stats}.");
+                $"{odd.Count} outlier{(odd.Count == 1 ? "" : "s")} in {where} ({when}): {list}; {stats}.");
         }
 
         var t = new AnswerTable
