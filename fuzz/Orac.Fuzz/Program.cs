@@ -36,6 +36,8 @@ public static class Program
         ["cost-model"] = data => Orac.Cost.CostModelFuzz.Run(data),
         ["nvidia-smi-csv"] = data => Orac.Cost.Gpu.GpuFormatsFuzz.NvidiaSmi(data),
         ["dcgm-text"] = data => Orac.Cost.Gpu.GpuFormatsFuzz.Dcgm(data),
+        ["ask-planner"] = data => Orac.Ask.AskFuzz.Planner(data),
+        ["memory-fact"] = data => Orac.Ask.AskFuzz.MemoryFact(data),
     };
 
     /// <summary>Entry point.</summary>

@@ -90,9 +90,8 @@ public static class MemoryFacts
     /// <summary>Selector text with its matchers in name order (stable for equal names).</summary>
     public static string Canonical(Selector s)
     {
-        var ms = new List<LabelMatcher>(s.Matchers);
-        var sorted = ms.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
-        return (s.Type is { } type ? type.ToString() : "") + "{" + string.Join(", ", sorted.Select(m => m.ToString())) + "}";
+        var items = s.Matchers.Select(m => new Planner.ScopeItem(m.Name, m.Op, m.Value, 0, false)).ToList();
+        return (s.Type is { } type ? type.ToString() : "") + Planner.ScopeReader.SelectorText(items);
     }
 
     // "env=production", "env = production, region=eu-west-1", "host=~web-.*" → braces with quoted values.
@@ -431,29 +430,7 @@ public static class MemoryFacts
             return null;
         }
 
-        names.Sort(StringComparer.Ordinal);
-        names = names.Distinct(StringComparer.Ordinal).ToList();
-        return names.Count == 1
-            ? "{" + new LabelMatcher(label, MatchOp.Equal, names[0]) + "}"
-            : "{" + label + "=~\"" + string.Join('|', names.Select(EscapeRegex)) + "\"}";
-    }
-
-    /// <summary>A name as a literal inside a regular expression (dots and other metacharacters escaped).</summary>
-    internal static string EscapeRegex(string name)
-    {
-        var sb = new System.Text.StringBuilder(name.Length + 4);
-        foreach (var c in name)
-        {
-            if (c is '.' or '+' or '*' or '?' or '(' or ')' or '[' or ']' or '{' or '}' or '|' or '^' or '$' or '\\')
-            {
-                sb.Append('\\');
-            }
-
-            sb.Append(c);
-        }
-
-        // Selector text escapes backslashes once more inside its quotes.
-        return sb.ToString().Replace("\\", "\\\\", StringComparison.Ordinal);
+        return Planner.ScopeReader.SelectorText(names.Select(n => new Planner.ScopeItem(label, MatchOp.Equal, n, 0, true)).ToList());
     }
 
     /// <summary>Letters, digits, <c>-</c>, <c>_</c>, <c>.</c>, at most 200 characters, starting with a letter or digit.</summary>
