@@ -283,6 +283,102 @@ public sealed class AskServerTests(AskServerEnv s) : IClassFixture<AskServerEnv>
     }
 }
 
+/// <summary>The whole verb: question → the real planner (live inventory, ORAC_NOW) → runner → answer, in-process.</summary>
+public sealed class AskQuestionTests(AskServerEnv s) : IClassFixture<AskServerEnv>
+{
+    [Fact(Timeout = 60_000)]
+    public async Task Ask_Top5InApiLastHour_PlannedAndAnswered()
+    {
+        await Task.Yield();
+        var (code, output, err) = s.Cli("", false, "ask", "top 5 functions in api over the last hour", "--json");
+
+        Assert.True(code == 0, err + output);
+        using JsonDocument doc = JsonDocument.Parse(output);
+        string from = Plan.Instant(s.NowNs - AskServerEnv.Ns(TimeSpan.FromHours(1)));
+        Assert.Equal($"top {{service_name=\"api\"}} {from}..{Plan.Instant(s.NowNs)} n=5", doc.RootElement.GetProperty("plan").GetProperty("canonical").GetString());
+        JsonElement row = doc.RootElement.GetProperty("tables")[0].GetProperty("rows")[0];
+        Assert.Equal("serve", row[0].GetString());
+        Assert.Equal("28,000,000,000", row[1].GetString());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Ask_WhatChangedOnWeb1_DiffOfTheLastHourAgainstTheOneBefore()
+    {
+        await Task.Yield();
+        var (code, output, err) = s.Cli("", false, "ask", "what changed on web-1 in the last hour?", "--plain");
+
+        Assert.True(code == 0, err + output);
+        Assert.Contains("the total went from 5,000,000,000 to 6,000,000,000 nanoseconds (+20.0 %, measured). The largest change is json_encode: +1,000,000,000 nanoseconds (+100.0 %).", output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Ask_FunctionCost_PlannedFromTheQuestion()
+    {
+        await Task.Yield();
+        var (code, output, err) = s.Cli("", false, "ask", "what does json_encode cost per year in api?", "--plain");
+
+        Assert.True(code == 0, err + output);
+        double year = CostCalculator.SecondsPerYear / (7 * 86400.0);
+        Assert.StartsWith($"json_encode costs ${CostRender.Num(15 * 0.00025 * year)} per year (projection of ", output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Ask_Outliers_PlannedFromTheQuestion()
+    {
+        await Task.Yield();
+        var (code, output, err) = s.Cli("", false, "ask", "which hosts stand out in api", "--plain");
+
+        Assert.True(code == 0, err + output);
+        Assert.StartsWith("1 outlier in {service_name=\"api\"}", output, StringComparison.Ordinal);
+        Assert.Contains("web-3 (high, 30.00 s, 5.0× the median)", output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Ask_UnknownServiceNearAKnownOne_DidYouMean_Exit2()
+    {
+        await Task.Yield();
+        var (code, output, err) = s.Cli("", false, "ask", "top functions in service infer", "--plain");
+
+        Assert.True(code == 2, $"exit {code}: {output}{err}");
+        Assert.StartsWith("I don't know the service \"infer\". Did you mean inference?", output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Chat_FollowUp_AndForTheInferenceService()
+    {
+        await Task.Yield();
+        var (code, output, err) = s.Cli("top 5 functions in api over the last hour\nand for the inference service?\nexit\n", false, "chat", "--plain");
+
+        Assert.True(code == 0, err + output);
+        Assert.Contains("is serve: 66.7 % of nanoseconds", output, StringComparison.Ordinal);
+        Assert.Contains("The function with the most self time in {service_name=\"inference\"}", output, StringComparison.Ordinal);
+        Assert.Matches(@"\ninfer\s+3,000,000,000\s+3,000,000,000\s+100\.0\s+100\.0\n", output);
+    }
+}
+
+/// <summary>Profile of two hosts asked as a question: refused without --yes (exit 2, nothing started), run with it.</summary>
+public sealed class AskProfileQuestionTests
+{
+    [Fact(Timeout = 90_000)]
+    public async Task Ask_ProfileTwoHosts_RefusedWithoutYes_RunWithYes()
+    {
+        await using FleetTestEnv env = await FleetTestEnv.StartAsync();
+        FakeAgent web1 = await env.AgentAsync("web-1", _ => FleetTestEnv.Profile(("main;work", 3_000_000)));
+        await env.AgentAsync("web-2", _ => FleetTestEnv.Profile(("main;work", 3_000_000)));
+
+        var refused = env.Run(env.ReadToken, "ask", "profile web-1 and web-2 for 1 second", "--plain");
+        Assert.True(refused.Code == 2, refused.Out + refused.Err);
+        Assert.Contains("Not started: this would profile 2 hosts of {host=~\"web-1|web-2\"} (web-1, web-2) for 1 s", refused.Out, StringComparison.Ordinal);
+        Assert.Contains("orac ask \"profile web-1 and web-2 for 1 second\" --yes", refused.Out, StringComparison.Ordinal);
+        Assert.Empty(web1.Tasks);
+
+        var run = env.Run(env.ReadToken, "ask", "profile web-1 and web-2 for 1 second", "--plain", "--yes");
+        Assert.True(run.Code == 0, run.Out + run.Err);
+        Assert.Matches(@"\nwork\s+6,000,000\s+6,000,000\s+100\.0\s+100\.0\n", run.Out);
+        Assert.Single(web1.Tasks);
+    }
+}
+
 /// <summary>Delegated plans against agents: confirmation (refused without a terminal, asked on one, skipped with --yes), and slow with the real agent.</summary>
 public sealed class AskFleetTests
 {
