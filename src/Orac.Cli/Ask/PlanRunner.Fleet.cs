@@ -62,7 +62,7 @@ public sealed partial class PlanRunner
         else
         {
             string findings = string.Join("; ", troubled.Take(3).Select(h => h.Host + ": " + string.Join(", ",
-                h.Problems.Select(p => p.Figure.Length == 0 ? $"{p.Resource} {p.Kind}" : $"{p.Resource} {p.Kind} {p.Figure}").Distinct(StringComparer.Ordinal).Take(3))));
+                h.Problems.Select(p => Short(p)).Distinct(StringComparer.Ordinal).Take(3))));
             answer.Verdict = new Said(
                 $"{troubled.Count}/{readable} host{(readable == 1 ? "" : "s")} of {where} in trouble: {findings} (measured).{burn}",
                 $"The USE check flagged {troubled.Count} of {readable} host{(readable == 1 ? "" : "s")} of {where}: {findings} (measured).{burnPlain}");
@@ -149,6 +149,15 @@ public sealed partial class PlanRunner
 
         options.Progress.WriteLine(ResearchCommand.Progress(done));
         return done;
+    }
+
+    /// <summary>A problem in a few words for the verdict: its USE figure up to the first detail ("100.0% busy"); the full figure is in the check table.</summary>
+    private static string Short(ResearchCommand.CheckProblem p)
+    {
+        string figure = p.Figure;
+        int cut = figure.IndexOfAny(['(', ';']);
+        figure = (cut < 0 ? figure : figure[..cut]).Trim();
+        return figure.Length == 0 ? $"{p.Resource} {p.Kind}" : $"{p.Resource} {p.Kind} {figure}";
     }
 
     private static void Missing(Answer answer, TaskDocument task, string what)
