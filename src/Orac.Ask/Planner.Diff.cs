@@ -34,7 +34,7 @@ public static partial class Planner
         var otherRanges = times.Ranges.Where(r => SideOf(r.Start) == ScopeReader.Side.Any).ToList();
 
         DateTimeOffset nf, nu, bf, bu;
-        TimeSpan? shift = shiftable && baseRanges.Count == 1 && baseRanges[0].Start <= sepEnd + 1 ? baseRanges[0].Phrase switch
+        TimeSpan? shift = shiftable && baseRanges.Count == 1 && JustAfter(q, sepEnd, baseRanges[0].Start) ? baseRanges[0].Phrase switch
         {
             "yesterday" => TimeSpan.FromDays(1),
             "last week" or "past week" => TimeSpan.FromDays(7),
@@ -81,6 +81,20 @@ public static partial class Planner
             BaseUntilNs = Ns(bu),
             MemoriesUsed = mem,
         };
+    }
+
+    // Whether only filler stands between the comparison word and the range ("vs yesterday", "to the same hour yesterday").
+    private static bool JustAfter(Question q, int sepEnd, int start)
+    {
+        for (int i = sepEnd + 1; i < start; i++)
+        {
+            if (q.At(i) is not ("the" or "same" or "time" or "hour" or "period" or "window" or "as" or "of" or "one" or "from" or "at"))
+            {
+                return false;
+            }
+        }
+
+        return start > sepEnd;
     }
 
     // Token intervals (exclusive bounds) of the new and base sides, and where the comparison word ends. -1/-1: no side.

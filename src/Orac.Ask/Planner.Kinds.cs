@@ -38,7 +38,9 @@ public static partial class Planner
         "what changed", "what has changed", "what is changed", "anything changed", "has anything changed", "did anything change",
         "what is different", "what is new", "changed", "changes", "change", "compare", "comparing", "comparison", "compared", "vs",
         "difference", "differences", "diff", "delta", "regression", "regressions", "regressed", "regress", "slower than",
-        "faster than", "worse than", "better than", "than yesterday", "than last week", "than before", "than usual", "more than yesterday", "more than last week", "relative to", "against yesterday",
+        "faster than", "worse than", "better than", "than yesterday", "than last week", "than before", "than usual",
+        "got slower", "gotten slower", "getting slower", "got worse", "gotten worse", "getting worse", "became slower", "slower since",
+        "slower after", "worse since", "worse after", "more than yesterday", "more than last week", "relative to", "against yesterday",
         "against last week", "since the deploy", "since the release", "since we deployed", "since the last deploy",
     ];
 
@@ -61,6 +63,7 @@ public static partial class Planner
         "what is happening with", "hanging", "stuck", "struggling", "unresponsive", "degraded", "timing out", "timeouts",
         "high load", "overloaded", "spiking", "crawling", "slowing down", "health check", "healthy", "misbehaving", "look into",
         "take a look at", "check on", "run a check", "60-second check", "quick check", "problem with", "issue with", "issues with",
+        "off with", "wrong", "going on with", "acting up", "on fire", "melting", "broken",
     ];
 
     private static readonly string[] s_topPhrases =
@@ -71,6 +74,8 @@ public static partial class Planner
         "flame graphs", "flame", "chewing", "spending time", "spends time", "time spent", "heavy hitters", "biggest consumers",
         "cpu hogs", "cpu hungry", "most time", "doing the most work", "where is the time going", "where does the time go",
         "what is running", "what is using", "taking the most", "takes the most", "functions", "profile of", "profiles of",
+        "spend its time", "spend time", "spends its time", "spend most of its time", "spends most of its time", "time going",
+        "doing", "busy with", "busy doing",
     ];
 
     private static readonly string[] s_costWords =
@@ -144,7 +149,11 @@ public static partial class Planner
             return PlanKind.Opportunities;
         }
 
-        if (q.HasAny(s_slowPhrases) && !q.Has("slowest"))
+        // "how is web-1 doing", "is db-1 ok", "check web-1": a health question is a slow check.
+        bool health = (q.At(0) == "how" && q.At(1) is "is" or "are" && q.Has("doing"))
+            || (q.At(0) is "is" or "are" && q.HasAny(["ok", "okay", "fine", "healthy", "alright", "all right"]))
+            || StartsWithAny(q, ["check", "health check", "run a check on", "check on"]);
+        if ((q.HasAny(s_slowPhrases) && !q.Has("slowest")) || health)
         {
             return PlanKind.Slow;
         }

@@ -199,8 +199,11 @@ public static partial class Planner
         var kind = Kind(q, out bool countOnlyTop);
         bool kindless = kind is null;
         var previous = ctx.Previous;
+        // "top 5 instead" after a top or opportunities plan changes its count; after any other plan it asks for the top
+        // functions of the same scope (inherited below).
+        bool countsRows = previous?.Kind is PlanKind.Top or PlanKind.Opportunities;
         bool followUp = previous is not null && IsDataKind(previous.Kind)
-            && (kind is null || (countOnlyTop && (StartsFollowUp(q) || q.Has("instead"))) || (kind == previous.Kind && StartsFollowUp(q)));
+            && (kind is null || (countOnlyTop && countsRows && (StartsFollowUp(q) || q.Has("instead"))) || (kind == previous.Kind && StartsFollowUp(q)));
         if (followUp)
         {
             kind = previous!.Kind;
@@ -245,7 +248,7 @@ public static partial class Planner
         }
 
         bool inherit = previous is not null && IsDataKind(previous.Kind) && scope.Items.Count == 0 && !scope.ExplicitAll
-            && (StartsFollowUp(q) || q.Has("it") || q.Has("there") || q.Has("that service") || q.Has("that host") || q.Has("same"));
+            && (StartsFollowUp(q) || q.Has("it") || q.Has("there") || q.Has("that service") || q.Has("that host") || q.Has("same") || q.Has("instead"));
         string selector;
         if (inherit)
         {

@@ -116,27 +116,6 @@ internal sealed class Question
         return -1;
     }
 
-    /// <summary>Index of the first token of <paramref name="phrase"/> (space-separated words), or -1.</summary>
-    public int FindPhrase(string phrase, int from = 0)
-    {
-        var parts = phrase.Split(' ');
-        for (int i = Math.Max(0, from); i + parts.Length <= Toks.Count; i++)
-        {
-            bool ok = true;
-            for (int j = 0; j < parts.Length && ok; j++)
-            {
-                ok = Toks[i + j].Lower == parts[j];
-            }
-
-            if (ok)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
     /// <summary>The lower-case word at <paramref name="i"/>, or "" outside the question.</summary>
     public string At(int i) => i >= 0 && i < Toks.Count ? Toks[i].Lower : "";
 
@@ -153,6 +132,12 @@ internal sealed class Question
             if (c == '{')
             {
                 int end = SelectorEnd(text, i);
+                if (end == -1)
+                {
+                    // An unclosed selector: kept whole so that it fails to parse and is asked back, not silently dropped.
+                    end = text.Length;
+                }
+
                 if (end > i)
                 {
                     Flush(plain, toks);
@@ -193,7 +178,8 @@ internal sealed class Question
         return new Question(raw, toks);
     }
 
-    // End (exclusive) of a balanced {…} starting at start, skipping quoted values; start when unbalanced.
+    // End (exclusive) of a balanced {…} starting at start, skipping quoted values; start when a second '{' opens
+    // first, -1 when it never closes.
     private static int SelectorEnd(string text, int start)
     {
         char quote = '\0';
@@ -228,7 +214,7 @@ internal sealed class Question
             }
         }
 
-        return start;
+        return -1;
     }
 
     private static void Flush(StringBuilder plain, List<Tok> toks)

@@ -390,8 +390,16 @@ internal sealed class TimePhrases
                     && Clock(sep + 1, allowBare: true, out var b, out int ub))
                 {
                     (a, b) = Meridiem(a, b, i + 1, ua, sep + 1, ub);
-                    AddLocal(day + a, day + b, start, sep + 1 + ub, "window");
-                    return sep + 1 + ub - i;
+                    int end = sep + 1 + ub;
+                    if (addPhraseStart < 0 && TrailingDay(end, out var trailing, out int dayUsed))
+                    {
+                        // "between 14:00 and 15:00 yesterday", "from 9 to 11 on monday": the day after the window.
+                        day = trailing;
+                        end += dayUsed;
+                    }
+
+                    AddLocal(day + a, day + b, start, end, "window");
+                    return end - i;
                 }
             }
 
@@ -428,6 +436,32 @@ internal sealed class TimePhrases
         }
 
         return 0;
+    }
+
+    // "yesterday", "today", "on monday", "monday" at i: the day a window before it is on.
+    private bool TrailingDay(int i, out DateTime day, out int used)
+    {
+        day = Today;
+        used = 0;
+        var w = _q.At(i);
+        if (w == "yesterday")
+        {
+            (day, used) = (Today.AddDays(-1), 1);
+        }
+        else if (w == "today")
+        {
+            used = 1;
+        }
+        else if (w is "on" or "last" && DayIndex(_q.At(i + 1)) >= 0)
+        {
+            (day, used) = (LatestBefore(DayIndex(_q.At(i + 1))), 2);
+        }
+        else if (DayIndex(w) >= 0)
+        {
+            (day, used) = (LatestBefore(DayIndex(w)), 1);
+        }
+
+        return used > 0;
     }
 
     // "between 2 and 3pm": the pm of the end applies to a bare start.

@@ -57,6 +57,8 @@ public sealed class CorpusTests(ITestOutputHelper output)
 
     private static readonly Regex s_rider = new(" remember=\"((?:[^\"\\\\]|\\\\.)*)\"", RegexOptions.CultureInvariant);
 
+    private static readonly Regex s_didYouMean = new("^clarify (service|host) got=\"([^\"]*)\" suggest=([^ ]+)", RegexOptions.CultureInvariant);
+
     private static string CorpusPath => Path.Combine(TestPaths.Data, "ask", "corpus.tsv");
 
     [Fact]
@@ -142,6 +144,49 @@ public sealed class CorpusTests(ITestOutputHelper output)
         }
 
         Assert.True(n >= 5, $"only {n} stated facts in the corpus");
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    [Fact]
+    public void Corpus_DidYouMean_FollowsTheNearNameRule()
+    {
+        // Recomputes every expected suggestion list from AskFixture.Inventory with the documented rule (edit
+        // distance <= 2, or the word is a prefix of at least 3 letters; at most 3, closest first, then by name), so a
+        // slip in the corpus's hand arithmetic shows here rather than as a planner mismatch.
+        var problems = new List<string>();
+        int n = 0;
+        foreach (var c in CorpusFile.Load(CorpusPath))
+        {
+            var m = s_didYouMean.Match(c.Expected);
+            if (!m.Success)
+            {
+                continue;
+            }
+
+            n++;
+            string field = m.Groups[1].Value;
+            string got = m.Groups[2].Value;
+            var names = field == "service" ? AskFixture.Inventory.Services : AskFixture.Inventory.Hosts;
+            var near = new List<(int Distance, string Name)>();
+            foreach (string name in names)
+            {
+                int d = Levenshtein(got.ToLowerInvariant(), name.ToLowerInvariant());
+                bool prefix = got.Length >= 3 && name.StartsWith(got, StringComparison.OrdinalIgnoreCase);
+                if (d <= 2 || prefix)
+                {
+                    near.Add((d, name));
+                }
+            }
+
+            near.Sort((a, b) => a.Distance != b.Distance ? a.Distance.CompareTo(b.Distance) : string.CompareOrdinal(a.Name, b.Name));
+            string want = string.Join('|', near.GetRange(0, Math.Min(3, near.Count)).ConvertAll(x => x.Name));
+            if (want != m.Groups[3].Value)
+            {
+                problems.Add($"{c}: the rule suggests \"{want}\", the corpus says \"{m.Groups[3].Value}\"");
+            }
+        }
+
+        Assert.True(n >= 4, $"only {n} did-you-mean cases");
         Assert.True(problems.Count == 0, string.Join('\n', problems));
     }
 
@@ -268,6 +313,29 @@ public sealed class CorpusTests(ITestOutputHelper output)
     }
 
     private static Regex Rx(string pattern) => new(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
+    private static int Levenshtein(string a, string b)
+    {
+        var prev = new int[b.Length + 1];
+        var cur = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+        {
+            prev[j] = j;
+        }
+
+        for (int i = 1; i <= a.Length; i++)
+        {
+            cur[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                cur[j] = Math.Min(Math.Min(prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            (prev, cur) = (cur, prev);
+        }
+
+        return prev[b.Length];
+    }
 
     private static int Count(IReadOnlyList<CorpusCase> cases, Func<CorpusCase, bool> pick)
     {

@@ -34,18 +34,26 @@ public class PlannerTests
     [InlineData("what should we optimise first in api", "opportunities {service_name=\"api\"} " + Week + " n=10")]
     [InlineData("biggest savings on gpu-node-7 and gpu-node-8", "opportunities {host=~\"gpu-node-7|gpu-node-8\"} " + Week + " n=10")]
     [InlineData("hot paths {service_name=\"api\", env=\"prod\"}", "top {env=\"prod\", service_name=\"api\"} " + LastHour + " n=10")]
+    [InlineData("what is api doing", "top {service_name=\"api\"} " + LastHour + " n=10")]
+    [InlineData("where does checkout spend its time", "top {service_name=\"checkout\"} " + LastHour + " n=10")]
+    [InlineData("how is gpu-node-7 doing", "slow {host=\"gpu-node-7\"} seconds=30")]
+    [InlineData("is db-1 ok", "slow {host=\"db-1\"} seconds=30")]
+    [InlineData("something is off with checkout", "slow {service_name=\"checkout\"} seconds=30 confirm")]
     public void Kinds_Paraphrases(string q, string plan) => Assert.Equal(plan, P(q));
 
     [Theory]
     [InlineData("compare web-1 to web-2", "diff {host=\"web-1\"} " + LastHour + " vs {host=\"web-2\"} " + LastHour)]
     [InlineData("web-1 vs web-2", "diff {host=\"web-1\"} " + LastHour + " vs {host=\"web-2\"} " + LastHour)]
     [InlineData("difference between 1.4.2 and 1.5.0 in api", "diff {service_name=\"api\", version=\"1.5.0\"} " + LastHour + " vs {service_name=\"api\", version=\"1.4.2\"} " + LastHour)]
+    [InlineData("what got slower after the 1.5.0 release", "diff {version=\"1.5.0\"} " + LastHour + " vs {version=\"1.5.0\"} " + HourBefore)]
     [InlineData("any regressions in checkout", "diff {service_name=\"checkout\"} " + LastHour + " vs {service_name=\"checkout\"} " + HourBefore)]
     [InlineData("what changed in api today vs yesterday", "diff {service_name=\"api\"} 2026-11-25T00:00:00Z..2026-11-25T14:30:00Z vs {service_name=\"api\"} 2026-11-24T00:00:00Z..2026-11-24T14:30:00Z")]
     [InlineData("is api slower than yesterday", "diff {service_name=\"api\"} " + LastHour + " vs {service_name=\"api\"} 2026-11-24T13:30:00Z..2026-11-24T14:30:00Z")]
     [InlineData("this week vs last week", "diff {} 2026-11-23T00:00:00Z..2026-11-25T14:30:00Z vs {} 2026-11-16T00:00:00Z..2026-11-18T14:30:00Z")]
     [InlineData("what changed between yesterday and today on web-1", "diff {host=\"web-1\"} 2026-11-25T00:00:00Z..2026-11-25T14:30:00Z vs {host=\"web-1\"} 2026-11-24T00:00:00Z..2026-11-25T00:00:00Z")]
     [InlineData("what changed in api since tuesday", "diff {service_name=\"api\"} 2026-11-24T00:00:00Z..2026-11-25T14:30:00Z vs {service_name=\"api\"} 2026-11-22T09:30:00Z..2026-11-24T00:00:00Z")]
+    [InlineData("what changed between 14:00 and 15:00 yesterday", "diff {} 2026-11-24T14:00:00Z..2026-11-24T15:00:00Z vs {} 2026-11-24T13:00:00Z..2026-11-24T14:00:00Z")]
+    [InlineData("compare the last hour to the same hour yesterday", "diff {} " + LastHour + " vs {} 2026-11-24T13:30:00Z..2026-11-24T14:30:00Z")]
     public void Diff_Sides(string q, string plan) => Assert.Equal(plan, P(q));
 
     [Theory]
@@ -76,6 +84,8 @@ public class PlannerTests
     [InlineData("hottest functions in the chekout service", "clarify service got=\"chekout\" suggest=checkout")]
     [InlineData("top functions for version 1.6.0", "clarify label got=\"1.6.0\" suggest=1.5.0|1.4.2")]
     [InlineData("top functions for the payments team", "clarify scope got=\"payments team\"")]
+    [InlineData("top functions {broken", "clarify scope got=\"{broken\"")]
+    [InlineData("top functions {host=\"web-1\"", "clarify scope got=\"{host=\\\"web-1\\\"\"")]
     public void Clarify_DidYouMean(string q, string plan) => Assert.Equal(plan, P(q));
 
     [Theory]
@@ -105,6 +115,8 @@ public class PlannerTests
     [InlineData("what about the last 2 hours", "what changed in api", "diff {service_name=\"api\"} 2026-11-25T12:30:00Z..2026-11-25T14:30:00Z vs {service_name=\"api\"} 2026-11-25T10:30:00Z..2026-11-25T12:30:00Z")]
     [InlineData("why is it slow", "top functions on web-2", "slow {host=\"web-2\"} seconds=30")]
     [InlineData("tell me a joke", "top functions on web-2", "help")]
+    [InlineData("top 3 instead", "why is api slow", "top {service_name=\"api\"} " + LastHour + " n=3")]
+    [InlineData("and yesterday?", "why is api slow", "slow {service_name=\"api\"} seconds=30 confirm")]
     public void FollowUps(string q, string after, string plan) => Assert.Equal(plan, P(q, after: after));
 
     [Theory]
