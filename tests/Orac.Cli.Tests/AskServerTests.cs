@@ -185,6 +185,28 @@ public sealed class AskServerTests(AskServerEnv s) : IClassFixture<AskServerEnv>
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Opportunities_GpuIdle_Memory_AnsweredWithLabels()
+    {
+        await Task.Yield();
+        long week = AskServerEnv.Ns(TimeSpan.FromDays(7));
+        Answer o = s.Run(new Plan { Kind = PlanKind.Opportunities, Selector = "{service_name=\"api\"}", FromNs = s.NowNs - week, UntilNs = s.NowNs, Top = 3 });
+        Assert.Equal(0, o.ExitCode);
+        AnswerTable t = Assert.Single(o.Tables);
+        Assert.Equal("projection of the period; $, kWh and CO2e estimated", t.Basis);
+        Assert.Equal("cost ($/year)", t.Columns[3]);
+        Assert.Equal("1", t.Rows[0][0]);
+        Assert.Contains($"{t.Rows[0][2]} at ${t.Rows[0][3]} per year (projection, estimated)", o.Verdict.Plain, StringComparison.Ordinal);
+        AskRenderTests.AssertVoicesAgree(o);
+
+        Answer g = s.Run(new Plan { Kind = PlanKind.GpuIdle, Selector = "{}", FromNs = s.NowNs - week, UntilNs = s.NowNs });
+        Assert.Equal(0, g.ExitCode);
+        Assert.StartsWith("There are no GPU readings for the whole org in ", g.Verdict.Plain, StringComparison.Ordinal);
+
+        Answer m = s.Run(new Plan { Kind = PlanKind.Memory }, memory: false);
+        Assert.Equal("Memory is not read here (--temporary).", m.Verdict.Plain);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Clarify_DidYouMean_Exit2()
     {
         await Task.Yield();
