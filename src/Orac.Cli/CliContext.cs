@@ -28,6 +28,9 @@ public sealed class CliContext
     /// </summary>
     public Func<string, string?> GetEnv { get; init; } = Environment.GetEnvironmentVariable;
 
+    /// <summary>True when standard input is a terminal (a person can answer a prompt: <c>ask</c>'s confirmation, <c>chat</c>'s <c>orac&gt; </c>).</summary>
+    public bool StdInIsTerminal { get; init; }
+
     /// <summary>Set by a verb that handles <see cref="Interrupt"/> itself.</summary>
     public bool StopsGracefully { get; set; }
 

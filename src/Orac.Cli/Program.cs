@@ -12,7 +12,7 @@ public static class Program
         using var stdin = Console.OpenStandardInput();
         using var stdout = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
         var error = new StreamWriter(Console.OpenStandardError()) { AutoFlush = true };
-        var ctx = new CliContext { StdIn = stdin, StdOut = stdout, Error = error };
+        var ctx = new CliContext { StdIn = stdin, StdOut = stdout, Error = error, StdInIsTerminal = !Console.IsInputRedirected };
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal =>
         {
             if (ctx.StopsGracefully && !ctx.Interrupt.IsCancellationRequested)
@@ -84,6 +84,8 @@ public static class Program
                 "cost" => CostCommand.Run(rest, ctx),
                 "opportunities" => OpportunitiesCommand.Run(rest, ctx),
                 "report" => ReportCommand.Run(rest, ctx),
+                "ask" => AskCommand.Run(rest, ctx),
+                "chat" => ChatCommand.Run(rest, ctx),
                 "memory" => MemoryCommand.Run(rest, ctx),
                 "persona" => PersonaCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
@@ -136,10 +138,12 @@ internal static class Help
         w.WriteLine("  research        delegate work to the agents now: profile, check, pmc, trace TOOL; ls and show past tasks");
         w.WriteLine("  cost            $, kWh and kgCO2e of files or a server's selection: total, idle, per year, per function/service/host/GPU");
         w.WriteLine("  opportunities   the ranked backlog of wins: functions, libraries, patterns, stranded GPUs by annual cost, with savings");
+        w.WriteLine("  ask \"QUESTION\"  a question in plain English, answered from the server: verdict first, then the evidence (docs/ask.md)");
+        w.WriteLine("  chat            ask in a session that keeps context (\"and for the inference service?\")");
         w.WriteLine("  report orgs     (admin) the multi-org report: cost, energy, CO2e, change and top opportunities per org (md, csv, json, html)");
         w.WriteLine("  memory          what Orac remembers for you: add \"TEXT\", list, forget ID|TEXT, clear, off, on (prices change cost figures)");
         w.WriteLine("  persona         who you are and how Orac answers: show, set --about \"…\" --respond \"…\", reset");
         w.WriteLine();
-        w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error, 3 partial answer (research: some hosts missing; cost, opportunities, report: some data missing)");
+        w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error (ask: also a question back or an unconfirmed fleet action), 3 partial answer (ask, research: some hosts missing; cost, opportunities, report: some data missing)");
     }
 }

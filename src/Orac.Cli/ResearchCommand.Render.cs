@@ -164,28 +164,35 @@ public static partial class ResearchCommand
         return sb.ToString();
     }
 
-    /// <summary>The check answer: hosts with problems first (most problems first), then each distinct problem with how many hosts have it.</summary>
-    public static string RenderCheck(ResultsDocument results)
+    /// <summary>One flagged problem of a host's check: the USE resource and kind, the rule, the message and the USE figure it rests on ("" when none).</summary>
+    internal sealed record CheckProblem(string Resource, string Kind, string Rule, string Message, string Figure);
+
+    /// <summary>One host's check as read from its raw result: <see cref="Why"/> set (and no problems) when the result is missing or unreadable.</summary>
+    internal sealed record CheckHost(string Host, string? Why, List<CheckProblem> Problems, bool Partial);
+
+    /// <summary>
+    /// Reads every host's check report (the <c>orac check --json</c> shape: <c>use</c> rows and <c>problems</c>) field by
+    /// field; one host's odd result is that host's <see cref="CheckHost.Why"/>, never a crash. Shared by the research
+    /// answer and <c>orac ask</c>'s slow verdict.
+    /// </summary>
+    internal static List<CheckHost> ReadChecks(ResultsDocument results)
     {
-        var rows = new List<(string Host, int Problems, string Flags, bool Ok)>();
-        var fleet = new Dictionary<string, (string What, string Example, SortedSet<string> Hosts)>(StringComparer.Ordinal);
-        int readable = 0;
+        var hosts = new List<CheckHost>(results.Results.Count);
         foreach (PartResult r in results.Results)
         {
             if (NoResult(r) is string why)
             {
-                rows.Add((r.Host, -1, why, false));
+                hosts.Add(new CheckHost(r.Host, why, [], false));
                 continue;
             }
 
             JsonElement root = r.Result!.Value;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("problems", out JsonElement problems) || problems.ValueKind != JsonValueKind.Array)
             {
-                rows.Add((r.Host, -1, "unreadable result: not a check report (no 'problems' list)", false));
+                hosts.Add(new CheckHost(r.Host, "unreadable result: not a check report (no 'problems' list)", [], false));
                 continue;
             }
 
-            readable++;
             var use = new List<(string Resource, string U, string S, string E)>();
             if (root.TryGetProperty("use", out JsonElement useRows) && useRows.ValueKind == JsonValueKind.Array)
             {
@@ -195,15 +202,11 @@ public static partial class ResearchCommand
                 }
             }
 
-            var flags = new List<string>();
-            int count = 0;
+            var list = new List<CheckProblem>();
             foreach (JsonElement pr in problems.EnumerateArray())
             {
-                count++;
                 string resource = Str(pr, "resource");
                 string kind = Str(pr, "kind");
-                string rule = Str(pr, "rule");
-                string message = Str(pr, "message");
                 var row = use.FirstOrDefault(u => u.Resource == resource);
                 string figure = kind switch
                 {
@@ -212,30 +215,58 @@ public static partial class ResearchCommand
                     "errors" => row.E,
                     _ => "",
                 };
+                list.Add(new CheckProblem(resource, kind, Str(pr, "rule"), Str(pr, "message"), figure is null or "-" ? "" : figure));
+            }
+
+            hosts.Add(new CheckHost(r.Host, null, list, Bool(root, "partial")));
+        }
+
+        return hosts;
+    }
+
+    /// <summary>The check answer: hosts with problems first (most problems first), then each distinct problem with how many hosts have it.</summary>
+    public static string RenderCheck(ResultsDocument results)
+    {
+        var rows = new List<(string Host, int Problems, string Flags, bool Ok)>();
+        var fleet = new Dictionary<string, (string What, string Example, SortedSet<string> Hosts)>(StringComparer.Ordinal);
+        int readable = 0;
+        foreach (CheckHost h in ReadChecks(results))
+        {
+            if (h.Why is string why)
+            {
+                rows.Add((h.Host, -1, why, false));
+                continue;
+            }
+
+            readable++;
+            var flags = new List<string>();
+            foreach (CheckProblem pr in h.Problems)
+            {
                 // Two problems of one resource and kind (CPU saturation: run queue and steal) show the same USE figure: once.
-                string flag = figure is "" or "-" or null ? $"{resource} {kind}" : $"{resource} {kind} {figure}";
+                string flag = pr.Figure.Length == 0 ? $"{pr.Resource} {pr.Kind}" : $"{pr.Resource} {pr.Kind} {pr.Figure}";
                 if (!flags.Contains(flag))
                 {
                     flags.Add(flag);
                 }
 
-                string key = rule.Length > 0 ? rule : $"{resource}/{kind}";
+                string key = pr.Rule.Length > 0 ? pr.Rule : $"{pr.Resource}/{pr.Kind}";
                 if (!fleet.TryGetValue(key, out var entry))
                 {
-                    entry = ($"{resource} {kind}", message, new SortedSet<string>(StringComparer.Ordinal));
+                    entry = ($"{pr.Resource} {pr.Kind}", pr.Message, new SortedSet<string>(StringComparer.Ordinal));
                     fleet[key] = entry;
                 }
 
-                entry.Hosts.Add(r.Host);
+                entry.Hosts.Add(h.Host);
             }
 
+            int count = h.Problems.Count;
             string flagText = count == 0 ? "-" : string.Join("; ", flags.Take(3)) + (flags.Count > 3 ? $"; +{flags.Count - 3} more" : "");
-            if (Bool(root, "partial"))
+            if (h.Partial)
             {
                 flagText += " (the host's check is partial)";
             }
 
-            rows.Add((r.Host, count, flagText, true));
+            rows.Add((h.Host, count, flagText, true));
         }
 
         rows.Sort((a, b) =>

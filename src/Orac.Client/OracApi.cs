@@ -121,12 +121,18 @@ public sealed class OracApi : IDisposable
     public Task<PersonaDocument> PersonaAsync(CancellationToken ct = default) =>
         GetAsync("/api/v1/persona", OracJsonContext.Default.PersonaDocument, ct);
 
+    /// <summary>The caller's memories, or null when the server has no memory routes (answers 404: an older server).</summary>
+    public Task<MemoryDocument?> TryMemoryAsync(CancellationToken ct = default) => NullOn404(MemoryAsync(ct));
+
+    /// <summary>The caller's persona, or null when the server has no persona route (answers 404: an older server).</summary>
+    public Task<PersonaDocument?> TryPersonaAsync(CancellationToken ct = default) => NullOn404(PersonaAsync(ct));
+
     /// <summary>A flame-graph link for the selection (the web UI's URL form).</summary>
     public string FlameLink(string selector, long fromNs, long untilNs) =>
-        new Uri(Server, Path("/#/", ("query", selector), ("from", Ns(fromNs)), ("until", Ns(untilNs)))).ToString();
+        new Uri(Server, Path("/#/", ("query", selector), ("from", Ns(fromNs)), ("until", Ns(untilNs)))).AbsoluteUri;
 
     /// <summary>A link to a task's merged flame graph in the web UI.</summary>
-    public string TaskLink(string id) => new Uri(Server, "/#view=task&id=" + Uri.EscapeDataString(id)).ToString();
+    public string TaskLink(string id) => new Uri(Server, "/#view=task&id=" + Uri.EscapeDataString(id)).AbsoluteUri;
 
     /// <inheritdoc/>
     public void Dispose()
@@ -164,6 +170,20 @@ public sealed class OracApi : IDisposable
             int q = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
             string path = q < 0 ? pathAndQuery : pathAndQuery[..q];
             throw new OracException($"the Orac server at {Server} answered GET {path} with something that is not the expected document: {e.Message}");
+        }
+    }
+
+    private static async Task<T?> NullOn404<T>(Task<T> call)
+        where T : class
+    {
+        try
+        {
+            return await call.ConfigureAwait(false);
+        }
+        catch (OracException e) when (e.Message.Contains(" answered 404 ", StringComparison.Ordinal))
+        {
+            // RemoteClient.ErrorLine's wording for a 404: the route is not there (the server predates it).
+            return null;
         }
     }
 

@@ -33,10 +33,11 @@ public sealed class FleetTestEnv : IAsyncDisposable
     /// <summary>A scratch folder removed with the environment.</summary>
     public string Dir => _dir;
 
-    public static async Task<FleetTestEnv> StartAsync()
+    /// <summary>Starts the server; <paramref name="costModel"/> prices cost routes with that model file (built-in defaults otherwise).</summary>
+    public static async Task<FleetTestEnv> StartAsync(string? costModel = null)
     {
         string dir = Directory.CreateTempSubdirectory("orac-fleet-cli-data-").FullName;
-        var server = OracServer.Create(new ServerOptions { Listen = "127.0.0.1:0", DataDirectory = dir, HeartbeatWaitMs = 2_000 }, new MemoryProfileStore(), log: TextWriter.Null);
+        var server = OracServer.Create(new ServerOptions { Listen = "127.0.0.1:0", DataDirectory = dir, HeartbeatWaitMs = 2_000, CostModelPath = costModel }, new MemoryProfileStore(), log: TextWriter.Null);
         var env = new FleetTestEnv(server);
         env._dataDir = dir;
         _ = server.Auth.Bootstrap();
