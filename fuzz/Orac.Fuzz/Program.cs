@@ -36,6 +36,7 @@ public static class Program
         ["cost-model"] = data => Orac.Cost.CostModelFuzz.Run(data),
         ["nvidia-smi-csv"] = data => Orac.Cost.Gpu.GpuFormatsFuzz.NvidiaSmi(data),
         ["dcgm-text"] = data => Orac.Cost.Gpu.GpuFormatsFuzz.Dcgm(data),
+        ["memory-file"] = data => Orac.Server.Memory.MemoryFileFuzz.Run(data),
     };
 
     /// <summary>Entry point.</summary>

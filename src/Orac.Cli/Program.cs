@@ -85,6 +85,8 @@ public static class Program
                 "opportunities" => OpportunitiesCommand.Run(rest, ctx),
                 "report" => ReportCommand.Run(rest, ctx),
                 "mcp" => McpCommand.Run(rest, ctx),
+                "memory" => MemoryCommand.Run(rest, ctx),
+                "persona" => PersonaCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
                 _ => throw new OracException($"unknown verb '{verb}' (try 'orac --help')", OracException.Usage),
             };
@@ -137,6 +139,8 @@ internal static class Help
         w.WriteLine("  opportunities   the ranked backlog of wins: functions, libraries, patterns, stranded GPUs by annual cost, with savings");
         w.WriteLine("  mcp             an MCP server on stdio for AI assistants: Orac's operations as tools, memory, persona (also /mcp on the server)");
         w.WriteLine("  report orgs     (admin) the multi-org report: cost, energy, CO2e, change and top opportunities per org (md, csv, json, html)");
+        w.WriteLine("  memory          what Orac remembers for you: add \"TEXT\", list, forget ID|TEXT, clear, off, on (prices change cost figures)");
+        w.WriteLine("  persona         who you are and how Orac answers: show, set --about \"…\" --respond \"…\", reset");
         w.WriteLine();
         w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error, 3 partial answer (research: some hosts missing; cost, opportunities, report: some data missing)");
     }

@@ -43,10 +43,10 @@ public sealed partial class OracServer
         await WriteJson(ctx, new TokenDocument { Token = token, Org = org, Role = Roles.Name(role), Name = name }, Json.TokenDocument).ConfigureAwait(false);
     }
 
-    private async Task<T> ReadJson<T>(HttpContext ctx, JsonTypeInfo<T> info)
+    private async Task<T> ReadJson<T>(HttpContext ctx, JsonTypeInfo<T> info, long? maxBytes = null)
         where T : class
     {
-        ReadOnlyMemory<byte> body = await ReadBody(ctx).ConfigureAwait(false);
+        ReadOnlyMemory<byte> body = await ReadBody(ctx, maxBytes).ConfigureAwait(false);
         try
         {
             return JsonSerializer.Deserialize(body.Span, info) ?? throw new ApiException(400, "expected a JSON object, got null");

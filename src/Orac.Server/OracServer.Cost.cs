@@ -60,8 +60,10 @@ public sealed partial class OracServer
     {
         (IReadOnlyList<string> orgs, Selector selector, long from, long until) = CostSelection(ctx, who!, DefaultCostRangeNs);
         int top = IntParam(ctx, "top", 20, 1, 10_000);
-        CostResult result = await Task.Run(() => Pricing.Compute(orgs, selector, from, until, top)).ConfigureAwait(false);
-        await WriteJson(ctx, result.Document, Json.CostDocument).ConfigureAwait(false);
+        List<MemoryItem> memories = CostMemories(ctx, who!, out string? memoryNote);
+        CostResult result = await Task.Run(() => Pricing.Compute(orgs, selector, from, until, top, memories: memories)).ConfigureAwait(false);
+        CostDocument doc = memoryNote is null ? result.Document : result.Document.WithNotes([memoryNote], [], partial: false);
+        await WriteJson(ctx, doc, Json.CostDocument).ConfigureAwait(false);
     }
 
     private async Task OpportunitiesAsync(HttpContext ctx, Principal? who)
@@ -69,13 +71,15 @@ public sealed partial class OracServer
         (IReadOnlyList<string> orgs, Selector selector, long from, long until) = CostSelection(ctx, who!, DefaultCostRangeNs);
         int top = IntParam(ctx, "top", 20, 1, 10_000);
         double improve = PercentParam(ctx, "improve", 10);
+        List<MemoryItem> memories = CostMemories(ctx, who!, out string? memoryNote);
         OpportunitiesDocument doc = await Task.Run(() =>
         {
-            CostResult current = Pricing.Compute(orgs, selector, from, until);
-            CostResult previous = Pricing.Compute(orgs, selector, from - (until - from), from);
+            CostResult current = Pricing.Compute(orgs, selector, from, until, memories: memories);
+            CostResult previous = Pricing.Compute(orgs, selector, from - (until - from), from, memories: memories);
             bool hadData = previous.Document.Hosts.Count > 0;
             var options = new OpportunityOptions { ImprovementPercent = improve, Top = top, Selector = new Selector(selector.Matchers).ToString() };
-            return OpportunityRanker.Rank(current, hadData ? previous : null, options);
+            OpportunitiesDocument ranked = OpportunityRanker.Rank(current, hadData ? previous : null, options);
+            return WithMemories(ranked, current.Document.MemoriesUsed, memoryNote);
         }).ConfigureAwait(false);
         await WriteJson(ctx, doc, Json.OpportunitiesDocument).ConfigureAwait(false);
     }
@@ -127,7 +131,7 @@ public sealed partial class OracServer
     /// <c>GET /api/v1/query?unit=usd|kwh|co2e</c>: the CPU flame tree with each host's CPU nanoseconds priced at that
     /// host's attributed cost per CPU nanosecond (Kepler: the same for every function on a host).
     /// </summary>
-    private async Task PricedQueryAsync(HttpContext ctx, ProfileQuery q, string unitText)
+    private async Task PricedQueryAsync(HttpContext ctx, Principal who, ProfileQuery q, string unitText)
     {
         CostUnit unit = CostUnit.Parse(unitText)
             ?? throw new ApiException(400, $"bad unit '{AuthStore.Escape(unitText)}': expected usd, kwh or co2e");
@@ -138,14 +142,30 @@ public sealed partial class OracServer
 
         int maxNodes = IntParam(ctx, "maxNodes", FlameTreeBuilder.DefaultMaxNodes, 1, FlameTreeBuilder.DefaultMaxNodes);
         var selector = new Selector(q.Selector.Matchers);
+        List<MemoryItem> memories = CostMemories(ctx, who, out _);
         FlameTree tree = await Task.Run(() =>
         {
-            CostResult priced = Pricing.Compute(q.Orgs, selector, q.StartNs, q.EndNs, gpus: false);
+            CostResult priced = Pricing.Compute(q.Orgs, selector, q.StartNs, q.EndNs, gpus: false, memories: memories);
             Profile profile = Pricing.Priced(q.Orgs, selector, q.StartNs, q.EndNs, unit, priced);
             return FlameTreeBuilder.Build(profile, q.Type, q.StartNs, q.EndNs, maxNodes, unit: unit.Unit, provenance: Basis.Estimated, partial: priced.Document.Partial);
         }).ConfigureAwait(false);
         await WriteJson(ctx, tree, Json.FlameTree).ConfigureAwait(false);
     }
+
+    // The ranker copies the cost answer's notes; the memories it was priced with ride along.
+    private static OpportunitiesDocument WithMemories(OpportunitiesDocument d, List<MemoryItem> used, string? note) =>
+        used.Count == 0 && note is null ? d : new OpportunitiesDocument
+        {
+            From = d.From,
+            Until = d.Until,
+            Selection = d.Selection,
+            ImprovementPercent = d.ImprovementPercent,
+            Items = d.Items,
+            TotalPerYear = d.TotalPerYear,
+            Partial = d.Partial,
+            Notes = note is null ? d.Notes : [note, .. d.Notes],
+            MemoriesUsed = used,
+        };
 
     /// <summary>
     /// The selection of a cost route: orgs (the token's own; an admin token without <c>org=</c> or <c>X-Scope-OrgID</c>

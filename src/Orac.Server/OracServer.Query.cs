@@ -36,7 +36,7 @@ public sealed partial class OracServer
         ProfileQuery q = ParseQuery(ctx, who!);
         if (IngestParser.One(ctx.Request.Query, "unit") is string unit)
         {
-            await PricedQueryAsync(ctx, q, unit).ConfigureAwait(false);
+            await PricedQueryAsync(ctx, who!, q, unit).ConfigureAwait(false);
             return;
         }
 

@@ -233,6 +233,7 @@ public sealed partial class OracServer : IAsyncDisposable
         MapFleet(app);
         MapMetrics(app);
         MapCost(app);
+        MapMemory(app);
         MapUi(app);
         MapMcp(app);
     }

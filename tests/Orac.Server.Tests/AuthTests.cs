@@ -44,6 +44,14 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
         ("GET", "/api/v1/report/orgs", Access.Admin, "/api/v1/report/orgs"),
         ("POST", "/api/v1/metrics", Access.Ingest, "/api/v1/metrics?host=auth-host"),
         ("GET", "/api/v1/metrics", Access.Read, "/api/v1/metrics?host=auth-host"),
+        ("GET", "/api/v1/memory", Access.Read, "/api/v1/memory"),
+        ("POST", "/api/v1/memory", Access.Read, "/api/v1/memory"),
+        ("DELETE", "/api/v1/memory", Access.Read, "/api/v1/memory"),
+        ("DELETE", "/api/v1/memory/{id}", Access.Read, "/api/v1/memory/{memory}"),
+        ("PUT", "/api/v1/memory/settings", Access.Read, "/api/v1/memory/settings"),
+        ("GET", "/api/v1/persona", Access.Read, "/api/v1/persona"),
+        ("PUT", "/api/v1/persona", Access.Read, "/api/v1/persona"),
+        ("DELETE", "/api/v1/persona", Access.Read, "/api/v1/persona"),
         ("GET", "/healthz", Access.Public, "/healthz"),
         ("GET", "/", Access.Public, "/"),
         ("GET", "/ui/{**path}", Access.Public, "/ui/index.html"),
@@ -192,6 +200,23 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
             return path;
         }
 
+        if (path.Contains("{memory}", StringComparison.Ordinal))
+        {
+            // Memory is per user: the read and the admin token of org a each get one, and every case adds to both,
+            // so their next ids stay equal.
+            string? id = null;
+            foreach (Role role in new[] { Role.Read, Role.Admin })
+            {
+                var m = await s.Send(HttpMethod.Post, "/api/v1/memory", s.Tokens[("a", role)], Json("""{"text":"auth test memory"}"""));
+                Assert.True(m.Status == 201, m.Body);
+                string got = TestServer.Json(m.Body).GetProperty("id").GetString()!;
+                Assert.True(id is null || id == got, $"memory ids of the two users differ: {id} and {got}");
+                id = got;
+            }
+
+            return path.Replace("{memory}", id, StringComparison.Ordinal);
+        }
+
         var reg = await s.Send(HttpMethod.Post, "/api/v1/agents/register", s.Tokens[("a", Role.Ingest)], Json("""{"id":"auth-agent","hostname":"auth-host"}"""));
         Assert.Equal(200, reg.Status);
         if (path.Contains("{task}", StringComparison.Ordinal))
@@ -224,6 +249,9 @@ public sealed class AuthTests(TestServer s) : IClassFixture<TestServer>
         "/api/v1/agents/register" => Json("""{"id":"auth-agent","hostname":"auth-host"}"""),
         "/api/v1/agents/{id}/heartbeat" => Json("""{"settingsVersion":1}"""),
         "/api/v1/agents/settings" => Json("""{"selector":"{host=\"auth-host\"}","hz":50}"""),
+        "/api/v1/memory" when r.Method == "POST" => Json("""{"text":"auth test memory"}"""),
+        "/api/v1/memory/settings" => Json("""{"enabled":true}"""),
+        "/api/v1/persona" when r.Method == "PUT" => Json("""{"about":"auth test"}"""),
         "/api/v1/tasks" => Json("""{"kind":"profile","selector":"{host=\"auth-host\"}","durationMs":1000}"""),
         "/api/v1/metrics" when r.Method == "POST" => Json($$"""{"host":"auth-host","gpus":[{"time":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}},"index":0,"utilPercent":5}]}"""),
         _ => null,

@@ -16,6 +16,9 @@ public class TestServer : IAsyncLifetime
 
     public OracServer Server { get; private set; } = null!;
 
+    /// <summary>The server's data folder.</summary>
+    public string DataDirectory => _dir;
+
     public MemoryProfileStore Store { get; } = new();
 
     public HttpClient Http { get; } = new();

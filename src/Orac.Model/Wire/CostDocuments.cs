@@ -159,8 +159,11 @@ public sealed class CostDocument
     /// <summary>The caller's memories (price facts) these figures used (docs/ask.md "Memory"); empty when none applied or with <c>memory=off</c>.</summary>
     public List<MemoryItem> MemoriesUsed { get; init; } = [];
 
-    /// <summary>A copy with <paramref name="before"/> and <paramref name="after"/> around the notes, partial when this is or <paramref name="partial"/>.</summary>
-    public CostDocument WithNotes(IEnumerable<string> before, IEnumerable<string> after, bool partial) => new()
+    /// <summary>
+    /// A copy with <paramref name="before"/> and <paramref name="after"/> around the notes, partial when this is or
+    /// <paramref name="partial"/>, and <paramref name="memoriesUsed"/> (when given) as <see cref="MemoriesUsed"/>.
+    /// </summary>
+    public CostDocument WithNotes(IEnumerable<string> before, IEnumerable<string> after, bool partial, List<MemoryItem>? memoriesUsed = null) => new()
     {
         From = From,
         Until = Until,
@@ -178,7 +181,7 @@ public sealed class CostDocument
         Gpus = Gpus,
         Partial = Partial || partial,
         Notes = [.. before, .. Notes, .. after],
-        MemoriesUsed = MemoriesUsed,
+        MemoriesUsed = memoriesUsed ?? MemoriesUsed,
     };
 }
 

@@ -4,6 +4,7 @@ using Orac.Model;
 using Orac.Model.Query;
 using Orac.Model.Wire;
 using Orac.Server.Fleet;
+using Orac.Server.Memory;
 using Orac.Storage;
 
 namespace Orac.Server.Cost;
@@ -43,18 +44,29 @@ internal sealed class CostService
     /// <summary>
     /// Prices the selection: <see cref="Input"/> then <see cref="CostCalculator.Compute"/>, with the server's own
     /// notes (unpriced data) added to the document. Without <paramref name="gpus"/>, GPU readings are left out (host
-    /// rows then hold CPU figures only, which is what a priced CPU flame tree needs).
+    /// rows then hold CPU figures only, which is what a priced CPU flame tree needs). <paramref name="memories"/> are
+    /// the caller's saved memories: their price facts change the model for this answer only, and the ones that did are
+    /// listed in <see cref="CostDocument.MemoriesUsed"/> with a note each (docs/ask.md "Memory").
     /// </summary>
-    public CostResult Compute(IReadOnlyList<string> orgs, Selector selector, long fromNs, long untilNs, int topFunctions = 20, bool gpus = true)
+    public CostResult Compute(IReadOnlyList<string> orgs, Selector selector, long fromNs, long untilNs, int topFunctions = 20, bool gpus = true, IReadOnlyList<MemoryItem>? memories = null)
     {
         (CostInput input, List<string> notes) = Input(orgs, selector, fromNs, untilNs, gpus);
-        CostResult result = CostCalculator.Compute(Model, input, new CostOptions { TopFunctions = topFunctions });
-        if (notes.Count == 0)
+        CostModel model = Model;
+        List<MemoryItem> used = [];
+        List<string> memoryNotes = [];
+        if (memories is { Count: > 0 })
+        {
+            (model, used, memoryNotes) = PriceMemories.Apply(Model, memories, input);
+        }
+
+        CostResult result = CostCalculator.Compute(model, input, new CostOptions { TopFunctions = topFunctions });
+        if (notes.Count == 0 && used.Count == 0)
         {
             return result;
         }
 
-        return result with { Document = result.Document.WithNotes([], notes, partial: true) };
+        // Unpriced data makes the answer partial; a remembered price does not.
+        return result with { Document = result.Document.WithNotes(memoryNotes, notes, partial: notes.Count > 0, used) };
     }
 
     /// <summary>
