@@ -86,6 +86,7 @@ public static class Program
                 "report" => ReportCommand.Run(rest, ctx),
                 "ask" => AskCommand.Run(rest, ctx),
                 "chat" => ChatCommand.Run(rest, ctx),
+                "mcp" => McpCommand.Run(rest, ctx),
                 "memory" => MemoryCommand.Run(rest, ctx),
                 "persona" => PersonaCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
@@ -140,6 +141,7 @@ internal static class Help
         w.WriteLine("  opportunities   the ranked backlog of wins: functions, libraries, patterns, stranded GPUs by annual cost, with savings");
         w.WriteLine("  ask \"QUESTION\"  a question in plain English, answered from the server: verdict first, then the evidence (docs/ask.md)");
         w.WriteLine("  chat            ask in a session that keeps context (\"and for the inference service?\")");
+        w.WriteLine("  mcp             an MCP server on stdio for AI assistants: Orac's operations as tools, memory, persona (also /mcp on the server)");
         w.WriteLine("  report orgs     (admin) the multi-org report: cost, energy, CO2e, change and top opportunities per org (md, csv, json, html)");
         w.WriteLine("  memory          what Orac remembers for you: add \"TEXT\", list, forget ID|TEXT, clear, off, on (prices change cost figures)");
         w.WriteLine("  persona         who you are and how Orac answers: show, set --about \"…\" --respond \"…\", reset");
