@@ -19,7 +19,7 @@ command -v bpftrace >/dev/null 2>&1 || need_apt+=(bpftrace)
 # A C toolchain links ./orac's Native AOT build (the binary users run; PublishedBinaryTests check it)
 # and compiles the known-hot workloads `orac record` tests sample.
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
-# nodejs + npm: the real-client test runs the @pyroscope/nodejs package against `orac serve`.
+# nodejs + npm: the real-client tests run the @pyroscope/nodejs package and the MCP clients against `orac serve`.
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if ((${#need_apt[@]})); then
@@ -46,6 +46,12 @@ fi
 if command -v npm >/dev/null 2>&1; then
   (cd tests/clients/pyroscope-nodejs && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
     || echo "test.sh: npm ci in tests/clients/pyroscope-nodejs failed: PyroscopeNodeClientTests will fail" >&2
+fi
+
+# The real MCP clients (the official TypeScript SDK and the MCP Inspector CLI) that McpClientTests run.
+if command -v npm >/dev/null 2>&1; then
+  (cd tests/clients/mcp && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || echo "test.sh: npm ci in tests/clients/mcp failed: McpClientTests will fail" >&2
 fi
 
 # Build the CLI once in Release: end-to-end tests run the real binary. `./orac version` builds the

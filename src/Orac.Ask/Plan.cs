@@ -87,7 +87,11 @@ public sealed record Plan
     /// <summary>Function-cost: the function name as asked.</summary>
     public string? Function { get; init; }
 
-    /// <summary>Remember: the fact's text.</summary>
+    /// <summary>
+    /// Remember: the fact's text. On any other kind: a fact stated beside the question ("our H100s cost $2.10 an hour —
+    /// what does idle GPU time cost us?") that the runner saves (and announces) before running the plan; printed as
+    /// <c> remember="TEXT"</c> after the kind's fields and before <c>memory=</c>. Null when none.
+    /// </summary>
     public string? Text { get; init; }
 
     /// <summary>Slow, profile: a fleet action on more than one host (or on every host) that needs confirmation unless <c>--yes</c>.</summary>
@@ -178,6 +182,11 @@ public sealed record Plan
                 }
 
                 break;
+        }
+
+        if (Kind != PlanKind.Remember && Text is not null)
+        {
+            sb.Append(" remember=").Append(Quote(Text));
         }
 
         if (MemoriesUsed.Count > 0)

@@ -84,6 +84,7 @@ public static class Program
                 "cost" => CostCommand.Run(rest, ctx),
                 "opportunities" => OpportunitiesCommand.Run(rest, ctx),
                 "report" => ReportCommand.Run(rest, ctx),
+                "mcp" => McpCommand.Run(rest, ctx),
                 "version" or "--version" => Version(ctx),
                 _ => throw new OracException($"unknown verb '{verb}' (try 'orac --help')", OracException.Usage),
             };
@@ -134,6 +135,7 @@ internal static class Help
         w.WriteLine("  research        delegate work to the agents now: profile, check, pmc, trace TOOL; ls and show past tasks");
         w.WriteLine("  cost            $, kWh and kgCO2e of files or a server's selection: total, idle, per year, per function/service/host/GPU");
         w.WriteLine("  opportunities   the ranked backlog of wins: functions, libraries, patterns, stranded GPUs by annual cost, with savings");
+        w.WriteLine("  mcp             an MCP server on stdio for AI assistants: Orac's operations as tools, memory, persona (also /mcp on the server)");
         w.WriteLine("  report orgs     (admin) the multi-org report: cost, energy, CO2e, change and top opportunities per org (md, csv, json, html)");
         w.WriteLine();
         w.WriteLine("exit codes: 0 ok, 1 failure, 2 usage error, 3 partial answer (research: some hosts missing; cost, opportunities, report: some data missing)");

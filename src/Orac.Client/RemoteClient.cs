@@ -36,6 +36,25 @@ public sealed class RemoteClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Creates a client that sends through <paramref name="handler"/> (shared, not disposed with this client): many
+    /// short-lived clients with different tokens on one connection pool (the server's <c>/mcp</c> calling its own API).
+    /// </summary>
+    public RemoteClient(Uri server, string? token, HttpMessageHandler handler, TimeSpan? timeout = null)
+    {
+        Server = server;
+        _http = new HttpClient(handler, disposeHandler: false)
+        {
+            BaseAddress = server,
+            Timeout = timeout ?? TimeSpan.FromSeconds(60),
+            MaxResponseContentBufferSize = MaxAnswerBytes,
+        };
+        if (token is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+    }
+
     /// <summary>The server's base URL.</summary>
     public Uri Server { get; }
 

@@ -95,6 +95,7 @@ public sealed partial class OracServer : IAsyncDisposable
         // The embedding process owns signals (orac serve stops on SIGINT/SIGTERM itself); the default console lifetime
         // would register process-wide handlers for every server instance.
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
+        AddMcp(builder.Services);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -233,6 +234,7 @@ public sealed partial class OracServer : IAsyncDisposable
         MapMetrics(app);
         MapCost(app);
         MapUi(app);
+        MapMcp(app);
     }
 
     /// <summary>Registers a route: authentication, role check and error handling wrap <paramref name="handler"/>.</summary>
