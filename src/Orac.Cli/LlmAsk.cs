@@ -39,8 +39,8 @@ public sealed record LlmOptions
     /// <summary>How long one request to the endpoint may take (local models can be slow).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The tools offered when <see cref="Tools"/> is null.</summary>
-    public static IReadOnlyList<OracTool> DefaultTools => [];
+    /// <summary>The tools offered when <see cref="Tools"/> is null: the MCP server's table (docs/mcp.md).</summary>
+    public static IReadOnlyList<OracTool> DefaultTools => OracTools.All;
 }
 
 /// <summary>

@@ -192,6 +192,22 @@ public sealed class FakeModelEndpoint : IDisposable
             {
                 // The client went away; the test sees it through its own result.
             }
+            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or JsonException or IndexOutOfRangeException)
+            {
+                // A script that cannot read the request answers 500 with the reason (the test fails on it) instead of leaving the client waiting.
+                try
+                {
+                    byte[] bytes = Encoding.UTF8.GetBytes("{\"error\":{\"message\":\"fake script failed: " + e.GetType().Name + "\"}}");
+                    ctx.Response.StatusCode = 500;
+                    ctx.Response.ContentLength64 = bytes.Length;
+                    await ctx.Response.OutputStream.WriteAsync(bytes);
+                    ctx.Response.Close();
+                }
+                catch (Exception x) when (x is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
+                {
+                    // Already answered or gone.
+                }
+            }
         }
     }
 

@@ -87,6 +87,47 @@ public sealed partial class LlmAskTests(CostServerEnv env) : IClassFixture<CostS
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task Llm_DefaultTools_AreOracsTable_ReadRunsAndFleetChangingIsDeclined()
+    {
+        using var fake = new FakeModelEndpoint(req =>
+        {
+            List<JsonElement> results = FakeModelEndpoint.Messages(req, "tool");
+            return results.Count switch
+            {
+                0 => (200, FakeModelEndpoint.ToolCall("call_a", "top_functions", """{"service":"api","limit":2}""")),
+                1 => (200, FakeModelEndpoint.ToolCall("call_b", "health_check", """{"host":"web-1"}""")),
+                _ => (200, FakeModelEndpoint.Text("first: " + FakeModelEndpoint.Content(results[0]).Split('\n')[0] + " | second: " + FakeModelEndpoint.Content(results[1]))),
+            };
+        });
+        using var api = new OracApi(env.Base, env.ReadA);
+        int before = await TaskCount(api);
+
+        var (code, output, error) = await Run(fake, api, new LlmOptions { Interactive = false });
+
+        Assert.True(code == 0, error);
+        Assert.Equal(before, await TaskCount(api));
+        using JsonDocument first = JsonDocument.Parse(fake.Requests[0]);
+        var offered = new HashSet<string>(StringComparer.Ordinal);
+        foreach (JsonElement t in first.RootElement.GetProperty("tools").EnumerateArray())
+        {
+            JsonElement f = t.GetProperty("function");
+            Assert.Equal("object", f.GetProperty("parameters").GetProperty("type").GetString());
+            offered.Add(f.GetProperty("name").GetString()!);
+        }
+
+        foreach (OracTool tool in OracTools.All)
+        {
+            Assert.Contains(tool.Name, offered);
+        }
+
+        Assert.Contains(OracTools.All, t => t.FleetChanging && t.Name == "health_check");
+        Assert.Contains("""  1. top_functions {"service":"api","limit":2} → ok""", output, StringComparison.Ordinal);
+        Assert.Contains("""  2. health_check {"host":"web-1"} → declined: no terminal to ask and no --yes""", output, StringComparison.Ordinal);
+        Assert.Contains("second: ", output, StringComparison.Ordinal);
+        Assert.Contains("declined", output.Split("second: ")[1], StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task Llm_FleetChangingWithoutTerminalOrYes_IsDeclinedAndModelIsTold()
     {
         using var fake = new FakeModelEndpoint(req =>
