@@ -18,7 +18,11 @@ namespace Orac.Mcp;
 /// </summary>
 public static partial class OracTools
 {
-    private static readonly IReadOnlyList<OracTool> s_all =
+    // Lazy: the schemas are static fields of another part of this class, and field initializers across partial files
+    // run in no guaranteed order.
+    private static readonly Lazy<IReadOnlyList<OracTool>> s_all = new(Build);
+
+    private static IReadOnlyList<OracTool> Build() =>
     [
         new()
         {
@@ -89,12 +93,12 @@ public static partial class OracTools
     ];
 
     /// <summary>Every tool, in the order they are listed.</summary>
-    public static IReadOnlyList<OracTool> All => s_all;
+    public static IReadOnlyList<OracTool> All => s_all.Value;
 
     /// <summary>The tool named <paramref name="name"/>, or null.</summary>
     public static OracTool? Find(string name)
     {
-        foreach (OracTool t in s_all)
+        foreach (OracTool t in s_all.Value)
         {
             if (t.Name == name)
             {

@@ -50,7 +50,7 @@ public sealed class McpServerFixture : IDisposable
         MemorySaved = saved.IsSuccessStatusCode ? null : $"POST /api/v1/memory answered {(int)saved.StatusCode}: {saved.Content.ReadAsStringAsync().GetAwaiter().GetResult()}";
     }
 
-    public ServerProcess? Server { get; }
+    internal ServerProcess? Server { get; }
 
     public string ReadA { get; } = "";
 
