@@ -21,6 +21,15 @@ public sealed record CliConfig
     /// <summary>Bearer token for <see cref="Server"/>.</summary>
     public string? Token { get; init; }
 
+    /// <summary>OpenAI-compatible endpoint for <c>ask --llm</c> (<c>llmUrl</c>; see <see cref="LlmSettings"/>).</summary>
+    public string? LlmUrl { get; init; }
+
+    /// <summary>Model name for <c>ask --llm</c> (<c>llmModel</c>).</summary>
+    public string? LlmModel { get; init; }
+
+    /// <summary>Key for the <c>ask --llm</c> endpoint (<c>llmKey</c>; a secret, like <see cref="Token"/>).</summary>
+    public string? LlmKey { get; init; }
+
     /// <summary>The config file's path for this environment.</summary>
     public static string PathFor(Func<string, string?> env)
     {
@@ -85,6 +94,9 @@ public sealed record CliConfig
             {
                 Server = StringProperty(doc.RootElement, "server", path),
                 Token = StringProperty(doc.RootElement, "token", path),
+                LlmUrl = StringProperty(doc.RootElement, "llmUrl", path),
+                LlmModel = StringProperty(doc.RootElement, "llmModel", path),
+                LlmKey = StringProperty(doc.RootElement, "llmKey", path),
             };
         }
         catch (JsonException e)
@@ -145,7 +157,7 @@ public sealed record CliConfig
         stream.Flush(flushToDisk: true);
     }
 
-    /// <summary>The file's bytes: indented JSON with <c>server</c> and <c>token</c>.</summary>
+    /// <summary>The file's bytes: indented JSON with <c>server</c>, <c>token</c> and the <c>llm…</c> settings that are set.</summary>
     public byte[] ToJson()
     {
         using var buffer = new MemoryStream();
@@ -162,11 +174,23 @@ public sealed record CliConfig
                 w.WriteString("token", Token);
             }
 
+            WriteIfSet(w, "llmUrl", LlmUrl);
+            WriteIfSet(w, "llmModel", LlmModel);
+            WriteIfSet(w, "llmKey", LlmKey);
+
             w.WriteEndObject();
         }
 
         buffer.Write("\n"u8);
         return buffer.ToArray();
+    }
+
+    private static void WriteIfSet(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is not null)
+        {
+            w.WriteString(name, value);
+        }
     }
 
     private static string? StringProperty(JsonElement root, string name, string path)

@@ -84,7 +84,7 @@ public static class UpCommand
         Uri url = LocalUrl(server.Address ?? throw new OracException("up: the server started but reports no address"));
         string configPath = CliConfig.PathFor(ctx.GetEnv);
         string token = firstToken ?? ReuseToken(configPath, auth) ?? auth.CreateToken(AuthStore.DefaultOrg, Role.Admin, "orac up");
-        new CliConfig { Server = url.ToString().TrimEnd('/'), Token = token }.Save(configPath);
+        (KeptSettings(configPath) with { Server = url.ToString().TrimEnd('/'), Token = token }).Save(configPath);
         ctx.Error.WriteLine(firstToken is not null
             ? $"orac up: data in {options.DataDirectory} (first run: created org '{AuthStore.DefaultOrg}' and an admin token)"
             : $"orac up: data in {options.DataDirectory}");
@@ -147,6 +147,19 @@ public static class UpCommand
     }
 
     /// <summary>The token in the CLI config when this server knows it (a later run on the same data folder).</summary>
+    /// <summary>The config's other settings (the <c>ask --llm</c> endpoint) survive <c>up</c>; a broken file is replaced whole.</summary>
+    private static CliConfig KeptSettings(string configPath)
+    {
+        try
+        {
+            return CliConfig.Load(configPath);
+        }
+        catch (OracException)
+        {
+            return new CliConfig();
+        }
+    }
+
     private static string? ReuseToken(string configPath, AuthStore auth)
     {
         string? token;
