@@ -15,17 +15,17 @@ namespace Orac.Cli;
 /// </summary>
 public static class AskCommand
 {
-    private const string UsageLine = "usage: orac ask \"QUESTION\" [--yes] [--temporary] [--plain] [--json] [--top N] [--llm] [--server URL] [--token TOKEN]";
+    private const string UsageLine = "usage: orac ask \"QUESTION\" [--yes] [--temporary] [--plain] [--json] [--top N] [--llm [--llm-url URL] [--llm-model M] [--llm-key K]] [--server URL] [--token TOKEN]";
 
     /// <summary>The verb's option parser (shared with <c>chat</c>).</summary>
-    public static ArgParser Create(string verb = "ask") => RemoteTarget.AddOptions(new ArgParser(verb)
+    public static ArgParser Create(string verb = "ask") => LlmSettings.AddOptions(RemoteTarget.AddOptions(new ArgParser(verb)
         .Flag("--yes", "-y")
         .Flag("--temporary")
         .Flag("--plain")
         .Flag("--json")
         .Flag("--llm")
         .Option("--top", "-n")
-        .Flag("--help", "-h"));
+        .Flag("--help", "-h")));
 
     /// <summary>Runs the verb; returns the exit code.</summary>
     public static int Run(IReadOnlyList<string> args, CliContext ctx)
@@ -45,8 +45,7 @@ public static class AskCommand
         string question = string.Join(' ', p.Positionals);
         if (p.Has("--llm"))
         {
-            // The model adapter (LlmAsk) is built on its own branch; until it is merged here --llm is not available.
-            throw p.Usage("--llm is not built yet; ask without it (the deterministic planner needs no model)");
+            return RunLlm(p, question, ctx);
         }
 
         AskOptions o = AskOptions.From(p);
@@ -56,6 +55,22 @@ public static class AskCommand
         using var input = new StreamReader(ctx.StdIn, Encoding.UTF8, false, 4096, leaveOpen: true);
         (int code, _) = AnswerOne(question, null, session, api, o, ctx, input);
         return code;
+    }
+
+    /// <summary><c>ask --llm</c>: the question goes to the user's own model with Orac's tools (docs/ask.md "An optional model").</summary>
+    private static int RunLlm(ArgParser p, string question, CliContext ctx)
+    {
+        if (p.Has("--json"))
+        {
+            throw p.Usage("--json is not available with --llm (the model's answer is prose; its tool calls are listed after it)");
+        }
+
+        LlmSettings settings = LlmSettings.Resolve(p, ctx);
+        using var api = new OracApi(RemoteTarget.Resolve(p, ctx).Client());
+        using var input = new StreamReader(ctx.StdIn, Encoding.UTF8, false, 4096, leaveOpen: true);
+        using var output = new StreamWriter(ctx.StdOut, new UTF8Encoding(false), 4096, leaveOpen: true);
+        var options = new LlmOptions { Yes = p.Has("--yes"), Temporary = p.Has("--temporary"), Plain = p.Has("--plain"), Interactive = ctx.StdInIsTerminal };
+        return LlmAsk.RunAsync(settings, api, question, options, input, output, ctx.Error, ctx.Interrupt.Token).GetAwaiter().GetResult();
     }
 
     /// <summary>Plans, confirms, runs and prints one question; the exit code and the plan (the next follow-up's context).</summary>
@@ -136,7 +151,8 @@ public static class AskCommand
         w.WriteLine("  --plain         neutral wording (the persona's voice otherwise; numbers are the same in every voice)");
         w.WriteLine("  --json          the plan (canonical form, steps) and the answer's data");
         w.WriteLine("  --top N         rows of top, diff and profile tables");
-        w.WriteLine("  --llm           hand the question to your own model (docs/ask.md)");
+        w.WriteLine("  --llm           hand the question to your own model (docs/ask.md): --llm-url URL, --llm-model M, --llm-key K");
+        w.WriteLine("                  (or ORAC_LLM_URL, ORAC_LLM_MODEL, ORAC_LLM_KEY, or llmUrl/llmModel/llmKey in the config file)");
         w.WriteLine("  ORAC_NOW        an RFC 3339 time to use as now (reproducible answers and tests)");
         w.WriteLine("exit codes: 0 answered, 1 error, 2 usage error, a question back (clarify) or a fleet action not confirmed, 3 PARTIAL answer");
     }

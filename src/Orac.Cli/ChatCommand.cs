@@ -33,7 +33,7 @@ public static class ChatCommand
 
         if (p.Has("--llm"))
         {
-            throw p.Usage("--llm is not built yet");
+            throw p.Usage("chat runs the deterministic planner only; ask one question of your model with `orac ask --llm \"QUESTION\"`");
         }
 
         AskOptions o = AskOptions.From(p);

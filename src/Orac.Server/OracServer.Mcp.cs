@@ -42,6 +42,14 @@ public sealed partial class OracServer
                 {
                     throw new ApiException(403, $"a {Roles.Name(who.Role)} token may not call {ctx.Request.Method} {ctx.Request.Path} (needs {RoleWords(rule.Access)})");
                 }
+
+                // The tools act on the token's own org (they call the API with it); naming another org is refused as the
+                // API refuses it, and an admin naming another org is told to use that org's token.
+                string org = Orgs(ctx, who, single: true)[0];
+                if (org != who.Org)
+                {
+                    throw new ApiException(403, $"{McpPath} acts on the token's own org ({who.Org}); use a token of org {org}");
+                }
             }
             catch (ApiException e)
             {

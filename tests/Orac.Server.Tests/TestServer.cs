@@ -74,6 +74,12 @@ public class TestServer : IAsyncLifetime
             req.Headers.Add("X-Scope-OrgID", scopeOrg);
         }
 
+        if (pathAndQuery.StartsWith("/mcp", StringComparison.Ordinal))
+        {
+            // Streamable HTTP: a client must accept both answers (JSON and an event stream), else 406.
+            req.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        }
+
         return req;
     }
 
