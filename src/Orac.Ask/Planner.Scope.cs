@@ -59,7 +59,9 @@ public static partial class Planner
             "serialisation", "json", "parsing", "regex", "hashing", "compression", "encryption", "tls", "ssl", "logging", "logs", "metrics",
             "spans", "weeks'", "ms", "milliseconds", "seconds'", "secs", "sec", "mins", "min", "hrs", "hr", "total", "all", "general",
             "detail", "real-time", "staging's", "prod-like", "production-like", "both", "either", "neither", "each", "those", "these",
-            "bit", "moment", "spell", "tick", "now", "later", "good", "real", "free", "nothing",
+            "bit", "moment", "spell", "tick", "later", "good", "free", "meantime", "meanwhile", "interim", "background", "foreground",
+            "end", "middle", "beginning", "lately", "percentage", "percentages", "share", "shares", "words", "english", "plain", "brief",
+            "full", "text", "csv", "markdown", "format", "flamegraph", "chat", "advance", "total", "isolation", "production's",
         };
         foreach (var list in (ReadOnlySpan<string[]>)[s_memoryPhrases, s_gpuIdleWords, s_outlierPhrases, s_outlierWeak, s_hostWords, s_diffPhrases, s_oppPhrases, s_slowPhrases, s_topPhrases, s_costWords, s_helpPhrases, s_profileLead, s_profilePhrases])
         {

@@ -30,6 +30,9 @@ public class PlannerRuleChangesTests
     [InlineData("profile web-1 for 30 seconds", "profile {host=\"web-1\"} seconds=30")]
     [InlineData("profile all hosts for 2 minutes", "profile {} seconds=120 confirm")]
     [InlineData("hottest functions in production", "top {} " + LastHour + " n=10")]
+    [InlineData("profile web-1 for a bit", "profile {host=\"web-1\"} seconds=30")]
+    [InlineData("top functions on average for now", "top {} " + LastHour + " n=10")]
+    [InlineData("what is eating cpu in api in the meantime", "top {service_name=\"api\"} " + LastHour + " n=10")]
     public void Common_scope_phrases_still_read(string q, string plan) => Assert.Equal(plan, P(q, mem: q.Contains("frontends", StringComparison.Ordinal)));
 
     [Theory]
