@@ -11,6 +11,14 @@ public static partial class Planner
     private static Plan Diff(Question q, ScopeReader scope, TimePhrases times, DateTimeOffset now, IReadOnlyList<string> mem, string? fixedSelector)
     {
         var (newFrom, newTo, baseFrom, baseTo, sepEnd, shiftable) = Sides(q);
+        if (sepEnd < 0 && fixedSelector is null && AdjacentScopes(scope) is int second)
+        {
+            // "diff web-1 web-2": two names side by side, no comparison word: the first is new, the second the base.
+            (newFrom, newTo, baseFrom, baseTo) = (-1, second, second - 1, q.Toks.Count);
+        }
+
+        // "and" joins two ranges as read: "compare api today and yesterday" never shifts.
+        shiftable &= q.At(sepEnd) != "and";
         ScopeReader.Side SideOf(int pos) =>
             pos > newFrom && pos < newTo ? ScopeReader.Side.New : pos > baseFrom && pos < baseTo ? ScopeReader.Side.Base : ScopeReader.Side.Any;
 
@@ -50,6 +58,12 @@ public static partial class Planner
         else if (newRanges.Count > 0 && baseRanges.Count > 0)
         {
             (nf, nu, bf, bu) = (newRanges[0].From, newRanges[0].Until, baseRanges[0].From, baseRanges[0].Until);
+
+            // Two ranges joined by "and"/"vs" over one scope ("compare api yesterday and today"): the later is new.
+            if (newSel == baseSel && q.At(sepEnd) is "and" or "vs" && (bf, bu).CompareTo((nf, nu)) > 0)
+            {
+                (nf, nu, bf, bu) = (bf, bu, nf, nu);
+            }
         }
         else if (times.Ranges.Count >= 2 && newRanges.Count + baseRanges.Count == 0)
         {
@@ -81,6 +95,18 @@ public static partial class Planner
             BaseUntilNs = Ns(bu),
             MemoriesUsed = mem,
         };
+    }
+
+    // Two named values of one label on adjacent words ("web-1 web-2"): the position of the second, else null.
+    private static int? AdjacentScopes(ScopeReader scope)
+    {
+        var named = scope.Items.Where(it => it.Named && it.Op == Orac.Model.Query.MatchOp.Equal).ToList();
+        if (named.Count != 2 || named[0].Label != named[1].Label || named[0].Value == named[1].Value || named[1].Pos != named[0].Pos + 1)
+        {
+            return null;
+        }
+
+        return named[1].Pos;
     }
 
     // Whether only filler stands between the comparison word and the range ("vs yesterday", "to the same hour yesterday").

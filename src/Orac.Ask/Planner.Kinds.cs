@@ -107,7 +107,7 @@ public static partial class Planner
     ];
 
     /// <summary>What the question asks (null: no kind of its own). <paramref name="countOnlyTop"/>: the only top word was "top N".</summary>
-    private static PlanKind? Kind(Question q, out bool countOnlyTop)
+    private static PlanKind? Kind(Question q, Inventory inv, out bool countOnlyTop)
     {
         countOnlyTop = false;
         if (q.HasAny(s_memoryPhrases) || q.Norm.Trim() is "memory" or "memories" or "what do you know")
@@ -139,7 +139,7 @@ public static partial class Planner
         }
 
         bool cost = q.HasAny(s_costWords) || q.Has("how much does") || q.Has("how much do");
-        if (cost && HasFunctionWord(q))
+        if (cost && HasFunctionWord(q, inv))
         {
             return PlanKind.FunctionCost;
         }
@@ -217,10 +217,15 @@ public static partial class Planner
     }
 
     // A quoted string, a code-like word or "function X" in the question (before kinds are settled: a quick look).
-    private static bool HasFunctionWord(Question q)
+    private static bool HasFunctionWord(Question q, Inventory inv)
     {
         for (int i = 0; i < q.Toks.Count; i++)
         {
+            if (FunctionPositionAt(q, i) && IsFunctionNameAt(q, i) && !IsInventoryName(inv, q.Toks[i].Lower))
+            {
+                return true;
+            }
+
             var t = q.Toks[i];
             if (t.Kind == TokKind.Quoted || (t.Kind == TokKind.Word && LooksLikeCode(t.Text)))
             {
@@ -234,6 +239,31 @@ public static partial class Planner
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Where a function name stands in a cost question (docs/ask.md "Decisions"): "cost of X", "does X cost", "spend on X",
+    /// "time in X" (an article between is allowed: "cost of the X").
+    /// </summary>
+    internal static bool FunctionPositionAt(Question q, int i)
+    {
+        int p = i - 1;
+        while (q.At(p) is "the" or "a" or "an")
+        {
+            p--;
+        }
+
+        return (q.At(p) == "of" && q.At(p - 1) is "cost" or "costs" or "price")
+            || (q.At(p) is "does" or "do" or "did" && q.At(i + 1) is "cost" or "costs")
+            || (q.At(p) == "on" && q.At(p - 1) is "spend" or "spending" or "spent" or "spends")
+            || (q.At(p) == "in" && q.At(p - 1) is "time" or "spent");
+    }
+
+    // A known service, host or label value (not a function name).
+    private static bool IsInventoryName(Inventory inv, string lower)
+    {
+        static bool In(IReadOnlyList<string> names, string w) => names.Any(n => string.Equals(n, w, StringComparison.OrdinalIgnoreCase));
+        return In(inv.Services, lower) || In(inv.Hosts, lower) || inv.Labels.Values.Any(v => In(v, lower));
     }
 
     private static bool IsFunctionNameAt(Question q, int i) =>

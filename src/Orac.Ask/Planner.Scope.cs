@@ -45,6 +45,23 @@ public static partial class Planner
             "bottlenecks", "problem", "problems", "issue", "issues", "spike", "spikes", "deployments", "builds", "build", "tests", "test",
             "regression", "regressions", "worst", "best", "biggest", "largest", "heaviest", "busiest", "expensive", "cheapest", "fix",
             "optimize", "improve", "work", "working", "worked", "area", "areas", "part", "parts", "side", "level", "place", "places",
+            // Words that follow "in", "on" or "for" without naming anything ("on average", "for example", "in parallel").
+            "example", "examples", "instance", "average", "sure", "reference", "comparison", "practice", "purpose", "aggregate", "parallel",
+            "future", "case", "fact", "advance", "addition", "summary", "context", "question", "realtime", "progress", "depth", "hurry",
+            "mind", "way", "line", "kind", "kinds", "sort", "type", "types", "breakdown", "once", "review", "incident", "incidents", "outage",
+            "outages", "postmortem", "standup", "meeting", "report", "reports", "dashboard", "dashboards", "slack", "charts", "table",
+            "tables", "detail", "particular", "short", "sum", "theory", "turn", "contrast", "response", "responses", "hand", "call",
+            "oncall", "on-call", "duty", "board", "prod's", "environment", "environments", "cloud", "aws", "gcp", "azure", "premises",
+            "datacenter", "datacentre", "dc", "region", "regions", "zone", "zones", "rack", "racks", "pod", "pods", "container",
+            "containers", "namespace", "namespaces", "process", "processes", "thread", "threads", "job", "jobs", "workload", "workloads",
+            "library", "libraries", "lib", "libs", "module", "modules", "package", "packages", "binary", "binaries", "syscalls", "syscall",
+            "allocations", "allocation", "locks", "lock", "mutex", "mutexes", "io-wait", "iowait", "gc'ing", "serialization",
+            "serialisation", "json", "parsing", "regex", "hashing", "compression", "encryption", "tls", "ssl", "logging", "logs", "metrics",
+            "spans", "weeks'", "ms", "milliseconds", "seconds'", "secs", "sec", "mins", "min", "hrs", "hr", "total", "all", "general",
+            "detail", "real-time", "staging's", "prod-like", "production-like", "both", "either", "neither", "each", "those", "these",
+            "bit", "moment", "spell", "tick", "later", "good", "free", "meantime", "meanwhile", "interim", "background", "foreground",
+            "end", "middle", "beginning", "lately", "percentage", "percentages", "share", "shares", "words", "english", "plain", "brief",
+            "full", "text", "csv", "markdown", "format", "flamegraph", "chat", "advance", "total", "isolation", "production's",
         };
         foreach (var list in (ReadOnlySpan<string[]>)[s_memoryPhrases, s_gpuIdleWords, s_outlierPhrases, s_outlierWeak, s_hostWords, s_diffPhrases, s_oppPhrases, s_slowPhrases, s_topPhrases, s_costWords, s_helpPhrases, s_profileLead, s_profilePhrases])
         {
@@ -86,6 +103,11 @@ public static partial class Planner
         {
             "service", "services", "host", "hosts", "node", "box", "machine", "server", "is", "slow", "sluggish", "laggy", "vs", "and",
         };
+
+        // Where only a name can stand: a word there that nothing knows is asked back ("on frontends" → clarify scope).
+        private static readonly HashSet<string> s_strongBefore = new(StringComparer.Ordinal) { "on", "for", "in", "service", "services", "host", "hosts" };
+
+        private static readonly HashSet<string> s_strongAfter = new(StringComparer.Ordinal) { "service", "services", "host", "hosts" };
 
         public enum Side
         {
@@ -420,7 +442,7 @@ public static partial class Planner
             }
 
             bool position = hostLike || s_before.Contains(q.At(prevIdx)) || s_after.Contains(q.At(i + 1));
-            if (!position)
+            if (!position || FunctionPositionAt(q, i))
             {
                 return;
             }
@@ -446,6 +468,12 @@ public static partial class Planner
 
             if (services.Count == 0 && hosts.Count == 0)
             {
+                // "on frontends", "for payments", "the ledger service": a name nothing knows. Never widen the scope by guessing.
+                if (s_strongBefore.Contains(q.At(prevIdx)) || s_strongAfter.Contains(q.At(i + 1)))
+                {
+                    Clarify = new Plan { Kind = PlanKind.Clarify, Field = "scope", Got = t.Text };
+                }
+
                 return;
             }
 

@@ -196,7 +196,7 @@ public static partial class Planner
     private static Plan ReadQuestion(string text, PlanContext ctx)
     {
         var q = Question.Read(text);
-        var kind = Kind(q, out bool countOnlyTop);
+        var kind = Kind(q, ctx.Inventory, out bool countOnlyTop);
         bool kindless = kind is null;
         var previous = ctx.Previous;
         // "top 5 instead" after a top or opportunities plan changes its count; after any other plan it asks for the top
@@ -326,7 +326,43 @@ public static partial class Planner
             memories.UnionWith(prev.MemoriesUsed);
         }
 
-        var selector = newScope ? scope.Selector(ScopeReader.Side.Any) : prev.Selector;
+        // A new matcher replaces the previous plan's matchers of the same label; the others stay ("and the 1.4.2 version?"
+        // after "top functions in api" → {service_name="api", version="1.4.2"}). "all hosts"/"the fleet" alone clears them.
+        bool kept = false;
+        string Merge(string previous)
+        {
+            if (scope.Items.Count == 0)
+            {
+                return scope.Selector(ScopeReader.Side.Any);
+            }
+
+            var labels = scope.Items.Select(it => it.Label).ToHashSet(StringComparer.Ordinal);
+            var items = new List<ScopeItem>(scope.Items);
+            try
+            {
+                foreach (var m in Orac.Model.Query.Selector.Parse(previous).Matchers)
+                {
+                    if (!labels.Contains(m.Name))
+                    {
+                        items.Add(new ScopeItem(m.Name, m.Op, m.Value, -1, false));
+                        kept = true;
+                    }
+                }
+            }
+            catch (OracException)
+            {
+                // The previous plan's selector is always canonical; if not, the new scope stands alone.
+            }
+
+            return ScopeReader.SelectorText(items);
+        }
+
+        var selector = newScope ? Merge(prev.Selector) : prev.Selector;
+        var mergedBase = newScope && prev.BaseSelector is { } pb ? Merge(pb) : null;
+        if (kept)
+        {
+            memories.UnionWith(prev.MemoriesUsed);
+        }
         var range = times.Ranges.Count > 0 ? times.Ranges[0] : null;
         long from = range is null ? prev.FromNs : Ns(range.From), until = range is null ? prev.UntilNs : Ns(range.Until);
         var mem = Sorted(memories);
@@ -341,7 +377,7 @@ public static partial class Planner
                     return prev with { MemoriesUsed = mem, Text = null };
                 }
 
-                var baseSel = newScope ? selector : prev.BaseSelector ?? prev.Selector;
+                var baseSel = newScope ? mergedBase ?? selector : prev.BaseSelector ?? prev.Selector;
                 long bFrom = prev.BaseFromNs, bUntil = prev.BaseUntilNs;
                 bool twoScopes = prev.BaseSelector is not null && prev.BaseSelector != prev.Selector && !newScope;
                 if (range is not null)
@@ -474,6 +510,16 @@ public static partial class Planner
             {
                 t.Used = true;
                 return t.Text;
+            }
+        }
+
+        // "cost of malloc", "what does memcpy cost", "spend on gzip", "time in X": known names were taken by the scope.
+        for (int i = 0; i < q.Toks.Count; i++)
+        {
+            if (FunctionPositionAt(q, i) && IsFunctionNameAt(q, i) && !q.Toks[i].Used)
+            {
+                q.Toks[i].Used = true;
+                return q.Toks[i].Text;
             }
         }
 
