@@ -247,7 +247,8 @@ public sealed class AskServerTests(AskServerEnv s) : IClassFixture<AskServerEnv>
         Assert.Equal(2, s.Cli("", false, "ask").Code);
         var llm = s.Cli("", false, "ask", "why is api slow?", "--llm");
         Assert.Equal(2, llm.Code);
-        Assert.Contains("--llm is not built yet", llm.Err, StringComparison.Ordinal);
+        // No model endpoint configured (no --llm-url, ORAC_LLM_URL or config entry): one line, usage.
+        Assert.Contains("ask --llm: no model endpoint", llm.Err, StringComparison.Ordinal);
         var (code, _, err) = FleetTestEnv.RunLocal("ask", "x", "--server", s.Env.Base.ToString());
         Assert.NotEqual(0, code);
         Assert.StartsWith("orac: ", err, StringComparison.Ordinal);

@@ -223,6 +223,8 @@ public sealed partial class LlmAskTests(CostServerEnv env) : IClassFixture<CostS
     {
         using var fake = new FakeModelEndpoint(_ => (200, FakeModelEndpoint.Text("It's fine.")));
         using var api = new OracApi(env.Base, env.ReadA);
+        // Another test of this class sets a plain persona for the same user: start from the default voice.
+        await api.Raw.SendAsync(HttpMethod.Delete, "/api/v1/persona", null);
         var (code, output, error) = await Run(fake, api, new LlmOptions { Tools = TestTools.All, Interactive = false });
         Assert.True(code == 0, error);
         Assert.StartsWith("It's fine.\n\nThe model (fake-model at ", output, StringComparison.Ordinal);
