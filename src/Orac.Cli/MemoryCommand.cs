@@ -133,7 +133,7 @@ public static class MemoryCommand
         }
 
         sb.Append(table.Render());
-        sb.Append(CultureInfo.InvariantCulture, $"{doc.Items.Count} memories of {Clean(doc.User)} in org {Clean(doc.Org)} (at most 200). Forget one: orac memory forget ID\n");
+        sb.Append(CultureInfo.InvariantCulture, $"{doc.Items.Count} {(doc.Items.Count == 1 ? "memory" : "memories")} of {Clean(doc.User)} in org {Clean(doc.Org)} (at most 200). Forget one: orac memory forget ID\n");
         return sb.ToString();
     }
 
